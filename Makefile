@@ -1,0 +1,57 @@
+# carto: two set-up commands, `make run` and `make test` (see README). Everything else is a helper.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup system db migrate load stop lint format bench serve clean-db
+
+run: setup migrate load
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system $(VENV)/.installed frontend/node_modules/.installed db
+
+system:
+	@scripts/bootstrap.sh
+
+# Reinstalled only when pyproject.toml changes, so the second run is fast.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+db:
+	@scripts/pg.sh start
+
+migrate:
+	$(PY) manage.py migrate --noinput -v 0
+
+load:
+	$(PY) manage.py load_all
+
+serve: setup migrate load
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
+
+stop:
+	@scripts/pg.sh stop
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup migrate
+	$(PY) bench/run_all.py $(BENCH_ARGS)

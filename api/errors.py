@@ -1,0 +1,113 @@
+"""The one error shape of the API: {"error": {"code", "message", "fields"}}, from one handler."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from carto.errors import DomainError
+
+logger = logging.getLogger("carto.api")
+
+_CODES = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "invalid_input",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail) -> dict:
+    """DRF validation details as {"field": ["message", …]} (nested fields joined with dots)."""
+    if isinstance(detail, dict):
+        out: dict = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                out.update({f"{key}.{k}": v for k, v in _flatten(value).items()})
+            else:
+                out[key] = [str(v) for v in (value if isinstance(value, list) else [value])]
+        return out
+    return {"non_field_errors": [str(v) for v in (detail if isinstance(detail, list) else [detail])]}
+
+
+def exception_handler(exc, context) -> Response | None:
+    """Turn every exception raised under /api/ into the one error shape (never a trace or SQL)."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(error_body("body_too_large", "The request body is too large."), status=413)
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return Response(
+            error_body("service_unavailable", "The service is temporarily unavailable, please retry."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    elif isinstance(exc, DatabaseError):
+        logger.error("database error: %s", type(exc).__name__)
+        return Response(error_body("server_error", "Unexpected server error."), status=500)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    code = _CODES.get(type(exc), getattr(exc, "default_code", "error"))
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        codes = exc.get_codes()
+        custom = _first_custom_code(codes)
+        first = next(iter(fields.values()), ["Invalid input."])[0]
+        response = Response(error_body(custom or "invalid_input", first, fields), status=exc.status_code)
+    else:
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        response = Response(error_body(code, str(message)), status=exc.status_code)
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response
+
+
+def _first_custom_code(codes) -> str | None:
+    """A serializer may raise ValidationError(code="invalid_location"): surface it as the error code."""
+    generic = {"invalid", "required", "null", "blank", "max_length", "min_length", "max_value", "min_value",
+               "invalid_choice", "does_not_exist", "unknown_field"}  # fmt: skip
+    stack = [codes]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and item not in generic:
+            return item
+    return None
+
+
+def json_404(request, exception=None):
+    """Project-wide 404: the JSON shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def json_500(request):
+    """Project-wide 500: never a trace; JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("server_error", "Unexpected server error."), status=500)
+    return defaults.server_error(request)

@@ -1,0 +1,46 @@
+"""Keep the one JSON error shape under /api/ even for errors raised outside DRF views."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+
+from api.errors import error_body
+
+logger = logging.getLogger("carto.api")
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        is_api = request.path.startswith("/api/")
+        response = self.get_response(request)
+        if (
+            is_api
+            and response.status_code == 404
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return response
+
+    def process_exception(self, request, exception):
+        # The database may fail before any DRF view runs (sessions, authentication): answer 503, not a trace.
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.warning("database unavailable: %s", type(exception).__name__)
+            if request.path.startswith("/api/"):
+                response = JsonResponse(
+                    error_body(
+                        "service_unavailable", "The service is temporarily unavailable, please retry."
+                    ),
+                    status=503,
+                )
+                response["Retry-After"] = "5"
+                return response
+        if request.path.startswith("/api/"):
+            logger.error("unhandled API error: %s", type(exception).__name__)
+            return JsonResponse(error_body("server_error", "Unexpected server error."), status=500)
+        return None

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import io
+
+from django.contrib.gis.db.models.functions import Transform
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.params import parse_bbox
+from api.serializers.actors import ActorFeatureSerializer
+from carto.exports.actors import actors_write_csv
+from carto.geo import API_SRID
+from carto.models import Actor
+
+MAX_ACTORS = 2000
+
+
+class ActorListView(APIView):
+    """Local actors as GeoJSON; with `bbox`, only the located ones inside it."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (WGS84)"),
+            OpenApiParameter("service", str, description="a service of the national schema"),
+            OpenApiParameter("mgp", bool, description="only actors in the Métropole"),
+        ],
+        responses=ActorFeatureSerializer(many=True),
+    )
+    def get(self, request):
+        actors = Actor.objects.select_related("commune", "arrondissement").annotate(
+            location_wgs84=Transform("location", API_SRID)
+        )
+        bbox = parse_bbox(request.query_params.get("bbox"))
+        if bbox is not None:
+            actors = actors.filter(location__intersects=bbox)
+        if service := request.query_params.get("service"):
+            actors = actors.offering([service])
+        if request.query_params.get("mgp") in ("1", "true"):
+            actors = actors.filter(in_mgp=True)
+        actors = actors.order_by("name", "id")[:MAX_ACTORS]
+        return Response(ActorFeatureSerializer(actors, many=True).data)
+
+
+class ActorExportView(APIView):
+    """Actors as a CSV that validates against the national schema v1.0.2."""
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request):
+        buffer = io.StringIO()
+        actors_write_csv(Actor.objects.order_by("source_id"), buffer)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="lieux-mediation-numerique.csv"'
+        return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CartoConfig(AppConfig):
+    name = "carto"
+    verbose_name = "carto"

@@ -1,0 +1,42 @@
+"""Load (idempotently) every reference dataset: territories, QPV list, actors, themes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from carto.importers.actors import belleville_actors_import, mediation_places_import
+from carto.importers.base import ImportFailed
+from carto.importers.territories import qpv_list_import, territories_import
+from carto.importers.themes import themes_import
+
+
+class Command(BaseCommand):
+    help = "Load the real territories, QPV list, local actors and themes (safe to run again)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data-dir", type=Path, default=None, help="defaults to CARTO_DATA_DIR")
+
+    def handle(self, *args, data_dir: Path | None, **options):
+        data_dir = data_dir or settings.CARTO_DATA_DIR
+        progress = self._progress if options["verbosity"] > 1 else None
+        try:
+            summaries = [
+                territories_import(data_dir=data_dir),
+                qpv_list_import(data_dir=data_dir),
+                themes_import(),
+                mediation_places_import(
+                    path=data_dir / "lieux_mediation_numerique_idf.csv", progress=progress
+                ),
+                belleville_actors_import(path=data_dir / "actors_belleville.csv"),
+            ]
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+        for summary in summaries:
+            self.stdout.write(str(summary))
+
+    def _progress(self, done: int, total: int) -> None:
+        if done % 100 == 0 or done == total:
+            self.stdout.write(f"  {done}/{total}")

@@ -1,0 +1,166 @@
+"""Recording pins: validation of the domain rules, placement in territories, privacy blur, replay safety."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, connection, transaction
+
+from carto.errors import Conflict, InvalidInput
+from carto.geo import to_storage
+from carto.models import Actor, Pin, Territory, Theme
+from carto.models.pins import TEXT_MAX_LENGTH
+from carto.services.privacy import public_location_for
+from carto.sql.placement import place_point
+
+
+@dataclass(frozen=True)
+class PinResult:
+    pin: Pin
+    created: bool  # False when the same client_uuid was replayed with the same body
+
+
+def clean_text(text: str) -> str:
+    """Strip the text and refuse what PostgreSQL or a reader cannot take (NUL, lone surrogates, empty)."""
+    if not isinstance(text, str):
+        raise InvalidInput("invalid_text", "text must be a string", fields={"text": ["not a string"]})
+    if "\x00" in text:
+        raise InvalidInput("invalid_text", "text must not contain NUL characters", fields={"text": ["NUL byte"]})
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(
+            "invalid_text", "text contains invalid Unicode (lone surrogate)", fields={"text": ["invalid unicode"]}
+        ) from exc
+    text = text.strip()
+    if not text:
+        raise InvalidInput("invalid_text", "text must not be empty", fields={"text": ["empty"]})
+    if len(text) > TEXT_MAX_LENGTH:
+        raise InvalidInput(
+            "invalid_text", f"text must be at most {TEXT_MAX_LENGTH} characters", fields={"text": ["too long"]}
+        )
+    return text
+
+
+def request_fingerprint(payload: dict) -> str:
+    """SHA-256 of the canonical JSON of what defines a pin (a replay must carry the same)."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _next_pin_id() -> int:
+    # The id seeds the privacy blur, so it is reserved before the row is written.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('carto_pin', 'id'))")
+        return cursor.fetchone()[0]
+
+
+def _replay(client_uuid: uuid.UUID, fingerprint: str) -> PinResult | None:
+    existing = Pin.objects.filter(client_uuid=client_uuid).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise Conflict(
+            "idempotency_key_reused",
+            "This client_uuid was already used for a different pin; make a new UUID for a new pin.",
+            fields={"client_uuid": [str(client_uuid)]},
+        )
+    return PinResult(existing, created=False)
+
+
+@transaction.atomic
+def pin_create(
+    *,
+    client_uuid: uuid.UUID,
+    kind: str,
+    theme: Theme,
+    text: str,
+    location: Point,
+    language: str = "",
+    author: User | None = None,
+    mediated_by: User | None = None,
+    mediated_structure: Actor | None = None,
+    consent: bool | None = None,
+    device_hash: str = "",
+    ip_hash: str = "",
+    status: str = Pin.Status.RECEIVED,
+    spam_score: float = 0.0,
+) -> PinResult:
+    """Record a pin once per client_uuid, placed in its territories, with a blurred public location."""
+    text = clean_text(text)
+    if kind not in Pin.Kind.values:
+        raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [str(kind)]})
+    if theme.parent_id is None:
+        raise InvalidInput("invalid_theme", "choose a theme, not a group of themes", fields={"theme": [theme.slug]})
+    if mediated_by is not None and consent is not True:
+        raise InvalidInput(
+            "consent_required", "a mediated pin needs the resident's consent", fields={"consent": ["required"]}
+        )
+    exact = to_storage(location)
+    fingerprint = request_fingerprint(
+        {
+            "kind": kind,
+            "theme": theme.slug,
+            "text": text,
+            "x": round(exact.x, 1),
+            "y": round(exact.y, 1),
+            "mediated_by": mediated_by.pk if mediated_by else None,
+        }
+    )
+    if (replayed := _replay(client_uuid, fingerprint)) is not None:
+        return replayed
+
+    placement = place_point(exact)
+    if not placement.inside_metropole or placement.commune_id is None:
+        raise InvalidInput(
+            "outside_metropole",
+            "This place is outside the Métropole du Grand Paris; carto only covers its 130 communes.",
+            fields={"location": ["outside the Métropole du Grand Paris"]},
+        )
+    commune = Territory.objects.only("id", "parent_id").get(pk=placement.commune_id)
+    pin_id = _next_pin_id()
+    public = public_location_for(
+        location=exact,
+        seed=f"pin:{pin_id}",
+        meters=theme.blur_meters,
+        commune_id=placement.commune_id,
+        qpv_id=placement.qpv_id,
+    )
+    pin = Pin(
+        id=pin_id,
+        client_uuid=client_uuid,
+        request_fingerprint=fingerprint,
+        kind=kind,
+        theme=theme,
+        text=text,
+        language=language[:16],
+        location=exact,
+        public_location=public,
+        commune_id=placement.commune_id,
+        ept_id=commune.parent_id,
+        arrondissement_id=placement.arrondissement_id,
+        qpv_id=placement.qpv_id,
+        status=status,
+        author=author,
+        mediated_by=mediated_by,
+        mediated_structure=mediated_structure,
+        consent=consent,
+        device_hash=device_hash,
+        ip_hash=ip_hash,
+        spam_score=spam_score,
+    )
+    try:
+        # A concurrent request with the same client_uuid waits on the unique index, then fails here.
+        with transaction.atomic():
+            pin.save(force_insert=True)
+    except IntegrityError:
+        replayed = _replay(client_uuid, fingerprint)
+        if replayed is None:
+            raise
+        return replayed
+    return PinResult(pin, created=True)

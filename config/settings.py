@@ -1,0 +1,175 @@
+"""carto settings: one file, everything from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The development default is only ever used on loopback; production must set its own (check --deploy).
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL",
+        default="postgis://carto@127.0.0.1:55432/carto",
+        engine="django.contrib.gis.db.backends.postgis",
+    )
+}
+if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
+    raise ImproperlyConfigured("DATABASE_URL must point at PostGIS (scheme postgis://)")
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].update(
+    {
+        # Fail fast when PostgreSQL is unreachable, and bound any runaway query.
+        "connect_timeout": env.int("CARTO_DB_CONNECT_TIMEOUT", default=3),
+        "options": f"-c statement_timeout={env.int('CARTO_DB_STATEMENT_TIMEOUT_MS', default=15000)}",
+    }
+)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CARTO_DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": env.str("CARTO_TEST_DATABASE", default="test_carto")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# GDAL 3.6 (Debian 12) cannot block network access in spatial references; carto never lets GDAL parse
+# client input (the API reads coordinates itself), only the operator's data files.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+CARTO_DATA_DIR = Path(env.str("CARTO_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
+CARTO_BASEMAP_URL = env.str("CARTO_BASEMAP_URL", default="")
+# Seeds the deterministic blur of public locations; changing it moves every future pin's public point.
+CARTO_BLUR_SECRET = env.str("CARTO_BLUR_SECRET", default=SECRET_KEY)
+CARTO_PINS_MAX_FEATURES = env.int("CARTO_PINS_MAX_FEATURES", default=5000)
+CARTO_PINS_PAGE_SIZE = env.int("CARTO_PINS_PAGE_SIZE", default=500)
+CARTO_THROTTLE_DEVICE_PER_HOUR = env.int("CARTO_THROTTLE_DEVICE_PER_HOUR", default=30)
+CARTO_THROTTLE_IP_PER_HOUR = env.int("CARTO_THROTTLE_IP_PER_HOUR", default=120)
+CARTO_THROTTLE_AREA_PER_HOUR = env.int("CARTO_THROTTLE_AREA_PER_HOUR", default=200)
+CARTO_PREMODERATION_NEW_DEVICE_PINS = env.int("CARTO_PREMODERATION_NEW_DEVICE_PINS", default=5)
+if CARTO_PINS_MAX_FEATURES < CARTO_PINS_PAGE_SIZE:
+    raise ImproperlyConfigured("CARTO_PINS_MAX_FEATURES must be >= CARTO_PINS_PAGE_SIZE")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "carto",
+    "api",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "api.middleware.ApiErrorMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English"), ("ar", "العربية"), ("zh-hans", "中文")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "frontend" / "node_modules" / "maplibre-gl" / "dist")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = Path(env.str("CARTO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
+# Requests bigger than this are refused before parsing (photos are sent as multipart files).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("CARTO_MAX_BODY_BYTES", default=10_000_000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "carto API",
+    "DESCRIPTION": "Needs and proposals of the quartiers of the Métropole du Grand Paris.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI served from our static files (drf-spectacular-sidecar): no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("CARTO_LOG_LEVEL", default="INFO")},
+    # Django's request logger prints the full path (with query string, which may hold coordinates).
+    "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG and env.bool("CARTO_HTTPS", default=False):
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,84 @@
+"""Test set-up: one real PostGIS test database, the real territories loaded once per session."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection
+
+# Tables written by tests that need committed data (concurrency, live server): emptied after each such test.
+# Reference data (territories, themes, actors) is loaded once and never touched.
+VOLATILE_TABLES = [
+    "carto_support",
+    "carto_pinphoto",
+    "carto_writecounter",
+    "carto_pin",
+    "authtoken_token",
+    "auth_user_groups",
+    "auth_user",
+]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real territories, QPV list, actors and themes from CARTO_DATA_DIR into the test database."""
+    with django_db_blocker.unblock():
+        call_command("load_all", verbosity=0)
+
+
+def _empty_volatile_tables() -> None:
+    existing = set(connection.introspection.table_names())
+    tables = [t for t in VOLATILE_TABLES if t in existing]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")  # noqa: S608 (fixed names)
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """Real commits (several connections, threads, a live server); cleaned up after the test.
+
+    pytest-django's transactional_db would flush every table, reference data included.
+    """
+    with django_db_blocker.unblock():
+        _empty_volatile_tables()
+        yield
+        _empty_volatile_tables()
+
+
+def _member(username: str, group: str | None) -> User:
+    user = User.objects.create_user(username=username, password="correct horse battery staple")
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def resident(db) -> User:
+    return _member("resident", "resident")
+
+
+@pytest.fixture
+def aidant(db) -> User:
+    return _member("aidant", "aidant")
+
+
+@pytest.fixture
+def association(db) -> User:
+    return _member("association", "association")
+
+
+@pytest.fixture
+def elected_official(db) -> User:
+    return _member("elected", "elected_official")
+
+
+@pytest.fixture
+def moderator(db) -> User:
+    return _member("moderator", "moderator")
+
+
+@pytest.fixture
+def data_dir():
+    return settings.CARTO_DATA_DIR
