@@ -117,6 +117,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Serve static files straight from the app folders and node_modules when collectstatic has not run
+# (make run); production runs collectstatic and gets compressed, cache-busted files.
+WHITENOISE_USE_FINDERS = env.bool("CARTO_STATIC_FINDERS", default=True)
 MEDIA_ROOT = Path(env.str("CARTO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 # Requests bigger than this are refused before parsing (photos are sent as multipart files).

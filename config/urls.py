@@ -1,10 +1,22 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from api.views.health import healthz, readyz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("", include("frontend.urls")),
+    # Photos are already stripped of metadata and named at random; in production nginx serves MEDIA_ROOT.
+    re_path(
+        r"^media/(?P<path>photos/[0-9a-f]{32}\.(?:jpg|png|webp))$",
+        serve,
+        {"document_root": settings.MEDIA_ROOT},
+    ),
 ]
 
 handler404 = "api.errors.json_404"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_communes_are_served_as_a_geojson_feature_collection_in_wgs84(client):
+    response = client.get("/api/territories/", {"kind": "commune"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    assert len(body["features"]) == 130
+    bondy = next(f for f in body["features"] if f["id"] == "93010")
+    assert bondy["properties"]["name"] == "Bondy"
+    assert bondy["properties"]["parent"] == "T8"
+    lon, lat = bondy["geometry"]["coordinates"][0][0][0]
+    assert 2.4 < lon < 2.6 and 48.8 < lat < 49.0
+
+
+def test_qpv_are_listed_with_null_geometry_and_their_communes(client):
+    body = client.get("/api/territories/", {"kind": "qpv"}).json()
+    assert len(body["features"]) == 175
+    amandiers = next(f for f in body["features"] if f["id"] == "QN07520M")
+    assert amandiers["geometry"] is None
+    assert amandiers["properties"]["communes"] == ["75056"]
+
+
+def test_one_territory_by_code_lists_its_children(client):
+    body = client.get("/api/territories/T8/").json()
+    assert body["properties"]["name"] == "Est Ensemble"
+    assert "93010" in body["properties"]["children"]
+
+
+@pytest.mark.parametrize("kind", ["", "region", "COMMUNE"])
+def test_an_unknown_kind_is_a_400_in_the_one_error_shape(client, kind):
+    response = client.get("/api/territories/", {"kind": kind})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_kind"
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_an_unknown_code_is_a_404_in_the_one_error_shape(client):
+    response = client.get("/api/territories/99999/")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert (error["code"], error["fields"]) == ("not_found", {})
+    assert error["message"]
+
+
+def test_an_unknown_api_url_is_a_json_404(client):
+    response = client.get("/api/does-not-exist/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_actors_in_a_bbox_around_belleville_are_located_ones_only(client):
+    body = client.get("/api/actors/", {"bbox": "2.37,48.86,2.40,48.88"}).json()
+    names = {f["properties"]["name"] for f in body["features"]}
+    assert "Belleville Citoyenne Maison du Numérique" in names
+    assert "Amandiers Connexion" not in names  # not located
+    assert all(f["geometry"]["type"] == "Point" for f in body["features"])
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "2.4,48.9,2.3,48.8", "200,0,201,1", "nan,1,2,3"])
+def test_a_bad_bbox_is_a_400(client, bbox):
+    response = client.get("/api/actors/", {"bbox": bbox})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_bbox"
+
+
+def test_themes_come_with_pictograms_and_four_languages(client):
+    themes = client.get("/api/themes/").json()
+    assert len(themes) == 18
+    printing = next(t for t in themes if t["slug"] == "acceder-droits")
+    assert printing["parent"] == "numerique"
+    assert printing["pictogram_url"].endswith("pictograms/acceder-droits.svg")
+    assert set(printing["labels"]) == {"fr", "en", "ar", "zh"}
+
+
+def test_the_openapi_schema_is_served_and_valid(client, tmp_path):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert "/api/territories/" in schema["paths"]
+    call_command("spectacular", "--validate", "--file", str(tmp_path / "schema.yml"))  # raises on errors
+
+
+def test_the_docs_page_is_served_without_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"cdn" not in response.content.lower()
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok", "database": True}
