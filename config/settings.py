@@ -20,7 +20,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
-        default="postgis://carto@127.0.0.1:55432/carto",
+        # The project-local cluster started by scripts/pg.sh (same CARTO_PGPORT).
+        default=f"postgis://carto@127.0.0.1:{env.int('CARTO_PGPORT', default=55432)}/carto",
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
