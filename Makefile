@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup system db migrate load stop lint format bench serve clean-db
+.PHONY: run test setup system db migrate load stop lint format bench serve clean-db backup restore
 
 run: setup migrate load
 	$(PY) manage.py runserver $(HOST):$(PORT)
@@ -38,9 +38,20 @@ migrate:
 load:
 	$(PY) manage.py load_all
 
+# Production-like: gunicorn (config/gunicorn.py: CARTO_WORKERS, CARTO_TIMEOUT, CARTO_BIND…) and the
+# collected, compressed static files served by whitenoise.
 serve: setup migrate load
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
+	CARTO_STATIC_FINDERS=false $(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
+
+# pg_dump -Fc of the database and a tar of the media into backups/<UTC timestamp>/ (scripts/backup.sh).
+backup: db
+	scripts/backup.sh
+
+# make restore FROM=backups/<timestamp> [RESTORE_DB=carto_restore] [RESTORE_MEDIA_DIR=media_restore] [FORCE=1]
+restore: db
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<timestamp>"; exit 2; }
+	scripts/restore.sh "$(FROM)"
 
 stop:
 	@scripts/pg.sh stop

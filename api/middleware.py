@@ -6,6 +6,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from api.errors import error_body
 
@@ -40,6 +41,10 @@ class ApiErrorMiddleware:
                 )
                 response["Retry-After"] = "5"
                 return response
+            # Pages: a friendly message in the resident's language, not a trace.
+            response = render(request, "503.html", status=503)
+            response["Retry-After"] = "5"
+            return response
         if request.path.startswith("/api/"):
             logger.error("unhandled API error: %s", type(exception).__name__)
             return JsonResponse(error_body("server_error", "Unexpected server error."), status=500)

@@ -1,7 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import actors, territories, themes
+from api import tiles
+from api.views import actors, clusters, coverage, exports, map_clusters, pins, stats, territories, themes
 
 urlpatterns = [
     path("territories/", territories.TerritoryListView.as_view(), name="territory-list"),
@@ -9,6 +10,28 @@ urlpatterns = [
     path("actors/", actors.ActorListView.as_view(), name="actor-list"),
     path("actors/export.csv", actors.ActorExportView.as_view(), name="actor-export"),
     path("themes/", themes.ThemeListView.as_view(), name="theme-list"),
+    path("pins/", pins.PinListView.as_view(), name="pin-list"),
+    path("pins/mine/", pins.PinMineView.as_view(), name="pin-mine"),
+    path("pins/similar/", pins.PinSimilarView.as_view(), name="pin-similar"),
+    path("pins/batch/", pins.PinBatchView.as_view(), name="pin-batch"),
+    path("pins/<int:pk>/", pins.PinDetailView.as_view(), name="pin-detail"),
+    path("pins/<int:pk>/support/", pins.PinSupportView.as_view(), name="pin-support"),
+    path("pins/<int:pk>/photos/", pins.PinPhotosView.as_view(), name="pin-photos"),
+    path("tiles/pins/<str:z>/<str:x>/<str:y>.mvt", tiles.pin_tile_view, name="tile-pins"),
+    path("tiles/territories/<str:z>/<str:x>/<str:y>.mvt", tiles.territory_tile_view, name="tile-territories"),
+    path("pins/clusters/", map_clusters.PinClusterView.as_view(), name="pin-clusters"),
+    path("stats/territories/", stats.TerritoryStatsView.as_view(), name="stats-territories"),
+    path("stats/compare/", stats.CompareView.as_view(), name="stats-compare"),
+    path("stats/hexbins/", stats.HexbinView.as_view(), name="stats-hexbins"),
+    path("clusters/", clusters.ClusterListView.as_view(), name="cluster-list"),
+    path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="cluster-detail"),
+    path("clusters/<int:pk>/merge/", clusters.ClusterMergeView.as_view(), name="cluster-merge"),
+    path("clusters/<int:pk>/split/", clusters.ClusterSplitView.as_view(), name="cluster-split"),
+    path("clusters/<int:pk>/responses/", clusters.ClusterResponsesView.as_view(), name="cluster-responses"),
+    path("pins/<int:pk>/actors/", clusters.PinActorsView.as_view(), name="pin-actors"),
+    path("coverage/", coverage.CoverageView.as_view(), name="coverage"),
+    path("exports/pins.csv", exports.pins_csv, name="export-pins-csv"),
+    path("exports/pins.geojson", exports.pins_geojson, name="export-pins-geojson"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

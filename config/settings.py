@@ -38,6 +38,21 @@ DATABASES["default"]["OPTIONS"].update(
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CARTO_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": env.str("CARTO_TEST_DATABASE", default="test_carto")}
+# Streaming read replicas (comma-separated URLs): read-only traffic goes there, writes and the reads that
+# must see them stay on the primary (config/db_router.py). Same timeouts as the primary.
+for _index, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[])):
+    _replica = env.db_url_config(_url, engine="django.contrib.gis.db.backends.postgis")
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
+    _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests run on one test database; a replica alias reads it through the primary's connection settings.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_index}"] = _replica
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# After a write, the same client reads from the primary this long (covers any realistic replication lag).
+CARTO_READ_YOUR_WRITES_SECONDS = env.int("CARTO_READ_YOUR_WRITES_SECONDS", default=10)
+# Screens that must always see the latest state (curators, the resident's own pins).
+CARTO_PRIMARY_PATHS = env.list("CARTO_PRIMARY_PATHS", default=["/admin/", "/api/pins/mine/"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # GDAL 3.6 (Debian 12) cannot block network access in spatial references; carto never lets GDAL parse
 # client input (the API reads coordinates itself), only the operator's data files.
@@ -77,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.ApiErrorMiddleware",
+    # Before anything reads the database: decides primary or replica for the whole request.
+    "config.db_router.PrimaryPinningMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

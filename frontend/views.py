@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 
 def home(request):
-    """The metropolitan map (and, from it, the resident's pin flow)."""
-    return render(request, "frontend/home.html", {"basemap_url": settings.CARTO_BASEMAP_URL})
+    """The resident's page: the metropolitan map and the pin flow (aidant mode for signed-in aidants)."""
+    user = request.user
+    is_aidant = user.is_authenticated and user.groups.filter(name="aidant").exists()
+    return render(
+        request,
+        "frontend/home.html",
+        {"basemap_url": settings.CARTO_BASEMAP_URL, "is_aidant": is_aidant},
+    )
+
+
+@never_cache
+def service_worker(request):
+    """static/sw.js served at /sw.js: a worker only controls pages under its own path, and we want all of `/`."""
+    path = finders.find("sw.js")
+    if not path:
+        raise Http404("sw.js")
+    response = FileResponse(open(path, "rb"), content_type="application/javascript")  # noqa: SIM115 (closed by Django)
+    response["Service-Worker-Allowed"] = "/"
+    return response

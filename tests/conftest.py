@@ -18,6 +18,15 @@ VOLATILE_TABLES = [
     "authtoken_token",
     "auth_user_groups",
     "auth_user",
+    "carto_pincluster",
+    "carto_clusterterm",
+    "carto_clusterterritory",
+    "carto_clusteroverride",
+    "carto_responselink",
+    "carto_auditentry",
+    "carto_cluster",
+    "carto_clusteringmodel",
+    "carto_pin_cell",
 ]
 
 

@@ -113,7 +113,9 @@ def territories_import(*, data_dir: Path) -> ImportSummary:
     # Arrondissement outlines at full precision (Ville de Paris, ODbL): the generalised 100 m file puts
     # places like Belleville, where four arrondissements meet, in the wrong one. Names come from Etalab.
     precise_path = data_dir / "paris_arrondissements_opendataparis.geojson"
-    precise = {props.get("insee_code"): (row, geometry) for row, props, geometry in geojson_features(precise_path)}
+    precise = {
+        props.get("insee_code"): (row, geometry) for row, props, geometry in geojson_features(precise_path)
+    }
     path = data_dir / "paris_arrondissements.geojson"
     for row, props, geometry in geojson_features(path):
         if props.get("insee_code") in precise:

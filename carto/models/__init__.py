@@ -1,6 +1,35 @@
 from carto.models.actors import Actor
+from carto.models.aggregates import PinCell
+from carto.models.clusters import (
+    AuditEntry,
+    Cluster,
+    ClusteringModel,
+    ClusterOverride,
+    ClusterTerm,
+    ClusterTerritory,
+    PinCluster,
+)
 from carto.models.pins import Pin, PinPhoto, Support, WriteCounter
+from carto.models.responses import Response, ResponseLink
 from carto.models.territories import Territory
 from carto.models.themes import Theme
 
-__all__ = ["Actor", "Pin", "PinPhoto", "Support", "Territory", "Theme", "WriteCounter"]
+__all__ = [
+    "Actor",
+    "AuditEntry",
+    "Cluster",
+    "ClusterOverride",
+    "ClusterTerm",
+    "ClusterTerritory",
+    "ClusteringModel",
+    "PinCluster",
+    "Response",
+    "ResponseLink",
+    "Pin",
+    "PinCell",
+    "PinPhoto",
+    "Support",
+    "Territory",
+    "Theme",
+    "WriteCounter",
+]

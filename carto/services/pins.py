@@ -11,12 +11,17 @@ from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
 
-from carto.errors import Conflict, InvalidInput
+from carto.errors import Conflict, InvalidInput, NotAllowed
 from carto.geo import to_storage
 from carto.models import Actor, Pin, Territory, Theme
 from carto.models.pins import TEXT_MAX_LENGTH
+from carto.photos import photo_clean
+from carto.services import abuse
+from carto.services.clustering import cluster_assign
+from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
 from carto.services.privacy import public_location_for
 from carto.sql.placement import place_point
+from carto.stats.heatmaps import aggregates_add_pin
 
 
 @dataclass(frozen=True)
@@ -30,19 +35,25 @@ def clean_text(text: str) -> str:
     if not isinstance(text, str):
         raise InvalidInput("invalid_text", "text must be a string", fields={"text": ["not a string"]})
     if "\x00" in text:
-        raise InvalidInput("invalid_text", "text must not contain NUL characters", fields={"text": ["NUL byte"]})
+        raise InvalidInput(
+            "invalid_text", "text must not contain NUL characters", fields={"text": ["NUL byte"]}
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidInput(
-            "invalid_text", "text contains invalid Unicode (lone surrogate)", fields={"text": ["invalid unicode"]}
+            "invalid_text",
+            "text contains invalid Unicode (lone surrogate)",
+            fields={"text": ["invalid unicode"]},
         ) from exc
     text = text.strip()
     if not text:
         raise InvalidInput("invalid_text", "text must not be empty", fields={"text": ["empty"]})
     if len(text) > TEXT_MAX_LENGTH:
         raise InvalidInput(
-            "invalid_text", f"text must be at most {TEXT_MAX_LENGTH} characters", fields={"text": ["too long"]}
+            "invalid_text",
+            f"text must be at most {TEXT_MAX_LENGTH} characters",
+            fields={"text": ["too long"]},
         )
     return text
 
@@ -89,17 +100,27 @@ def pin_create(
     device_hash: str = "",
     ip_hash: str = "",
     status: str = Pin.Status.RECEIVED,
+    status_reason: str = "",
     spam_score: float = 0.0,
+    screen: bool = False,
 ) -> PinResult:
-    """Record a pin once per client_uuid, placed in its territories, with a blurred public location."""
+    """Record a pin once per client_uuid, placed in its territories, with a blurred public location.
+
+    With `screen`, the write is throttled (device, IP hash, commune) and its status comes from the
+    spam score and the pre-moderation rules (carto.services.abuse) instead of `status`.
+    """
     text = clean_text(text)
     if kind not in Pin.Kind.values:
         raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [str(kind)]})
     if theme.parent_id is None:
-        raise InvalidInput("invalid_theme", "choose a theme, not a group of themes", fields={"theme": [theme.slug]})
+        raise InvalidInput(
+            "invalid_theme", "choose a theme, not a group of themes", fields={"theme": [theme.slug]}
+        )
     if mediated_by is not None and consent is not True:
         raise InvalidInput(
-            "consent_required", "a mediated pin needs the resident's consent", fields={"consent": ["required"]}
+            "consent_required",
+            "a mediated pin needs the resident's consent",
+            fields={"consent": ["required"]},
         )
     exact = to_storage(location)
     fingerprint = request_fingerprint(
@@ -121,6 +142,14 @@ def pin_create(
             "outside_metropole",
             "This place is outside the Métropole du Grand Paris; carto only covers its 130 communes.",
             fields={"location": ["outside the Métropole du Grand Paris"]},
+        )
+    if screen:
+        # After the replay check on purpose: a client retrying the same pin is never throttled.
+        abuse.throttle_writes(device_hash=device_hash, ip_hash=ip_hash, commune_id=placement.commune_id)
+        history = abuse.device_history(device_hash, text)
+        spam_score = abuse.spam_score(text, history=history)
+        status, status_reason = abuse.initial_status(
+            score=spam_score, author=author or mediated_by, history=history
         )
     commune = Territory.objects.only("id", "parent_id").get(pk=placement.commune_id)
     pin_id = _next_pin_id()
@@ -146,6 +175,7 @@ def pin_create(
         arrondissement_id=placement.arrondissement_id,
         qpv_id=placement.qpv_id,
         status=status,
+        status_reason=status_reason,
         author=author,
         mediated_by=mediated_by,
         mediated_structure=mediated_structure,
@@ -163,4 +193,69 @@ def pin_create(
         if replayed is None:
             raise
         return replayed
+    # Map aggregates (tile grid, hexbins) move with the pin, in the same transaction.
+    aggregates_add_pin(pin)
+    # Clustering reads other pins and may take tens of ms: after commit, never failing the write;
+    # `manage.py recluster` repairs anything missed.
+    transaction.on_commit(lambda: cluster_assign(pin), robust=True)
     return PinResult(pin, created=True)
+
+
+def pin_submit(
+    *,
+    client_uuid: uuid.UUID,
+    kind: str,
+    theme_slug: str,
+    text: str,
+    location: Point,
+    language: str = "",
+    author: User | None = None,
+    device_hash: str = "",
+    ip_hash: str = "",
+    structure_source_id: str | None = None,
+    consent: bool | None = None,
+    photo: bytes | None = None,
+) -> PinResult:
+    """A resident's (or an aidant's) pin as sent by a client: screened, with its optional photo."""
+    theme = Theme.objects.filter(slug=theme_slug).first()
+    if theme is None:
+        raise InvalidInput(
+            "unknown_theme", "This theme does not exist.", fields={"theme": [str(theme_slug)[:60]]}
+        )
+    mediated_by = None
+    structure = None
+    if structure_source_id is not None:
+        if not abuse.is_trusted(author) or not author.groups.filter(name="aidant").exists():
+            raise NotAllowed("not_an_aidant", "Only signed-in aidants may enter a pin on someone's behalf.")
+        structure = Actor.objects.filter(source_id=structure_source_id).first()
+        if structure is None:
+            raise InvalidInput(
+                "unknown_structure",
+                "This structure does not exist.",
+                fields={"mediated.structure": ["unknown"]},
+            )
+        mediated_by = author
+    # Validate and re-encode the photo before anything is written: a bad photo writes nothing.
+    clean = photo_clean(photo) if photo is not None else None
+    with photo_staged(clean) as photo_name, transaction.atomic(durable=True):
+        result = pin_create(
+            client_uuid=client_uuid,
+            kind=kind,
+            theme=theme,
+            text=text,
+            location=location,
+            language=language,
+            author=None if mediated_by else author,
+            mediated_by=mediated_by,
+            mediated_structure=structure,
+            consent=consent if mediated_by else None,
+            device_hash=device_hash,
+            ip_hash=ip_hash,
+            screen=True,
+        )
+        if result.created and clean is not None:
+            photo_attach(pin=result.pin, clean=clean, name=photo_name)
+        elif photo_name:
+            # A replay keeps the pin's original photos; the staged copy is not needed.
+            transaction.on_commit(lambda: photo_discard(photo_name))
+    return result

@@ -14,7 +14,9 @@ from carto.sql.placement import first_candidate_inside
 BLUR_ATTEMPTS = 8
 
 
-def public_location_for(*, location: Point, seed: str, meters: int, commune_id: int, qpv_id: int | None) -> Point:
+def public_location_for(
+    *, location: Point, seed: str, meters: int, commune_id: int, qpv_id: int | None
+) -> Point:
     """Displace `location` deterministically (seed + server secret) by up to `meters`, staying in its area.
 
     Tried in order: up to 8 directions at the full radius, then the area point closest to the first.

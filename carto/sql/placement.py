@@ -69,7 +69,9 @@ SELECT ST_X(pt), ST_Y(pt) FROM (
 """
 
 
-def first_candidate_inside(*, candidates: list[tuple[float, float]], commune_id: int, qpv_id: int | None) -> Point:
+def first_candidate_inside(
+    *, candidates: list[tuple[float, float]], commune_id: int, qpv_id: int | None
+) -> Point:
     """The first candidate inside the commune (and QPV when known), else the area point closest to the first."""
     params = {
         "srid": STORAGE_SRID,

@@ -9,12 +9,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carto.importers.actors import belleville_actors_import, mediation_places_import
 from carto.importers.base import ImportFailed
+from carto.importers.responses import responses_import
 from carto.importers.territories import qpv_list_import, territories_import
 from carto.importers.themes import themes_import
 
 
 class Command(BaseCommand):
-    help = "Load the real territories, QPV list, local actors and themes (safe to run again)."
+    help = "Load the real territories, QPV list, local actors, themes and Grand Paris responses (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("--data-dir", type=Path, default=None, help="defaults to CARTO_DATA_DIR")
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                     path=data_dir / "lieux_mediation_numerique_idf.csv", progress=progress
                 ),
                 belleville_actors_import(path=data_dir / "actors_belleville.csv"),
+                responses_import(),
             ]
         except ImportFailed as exc:
             raise CommandError(str(exc)) from exc

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import shutil
 
 import pytest

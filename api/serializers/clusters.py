@@ -1,0 +1,94 @@
+"""Clusters, responses and nearby actors as JSON: public fields only (pins by their blurred location)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from carto.geo import to_api
+from carto.models import Cluster, ClusterTerritory, Pin, Response
+from carto.services.linking import NearbyActor
+
+
+class MergeInput(serializers.Serializer):
+    other = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class SplitInput(serializers.Serializer):
+    pin = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class RenameInput(serializers.Serializer):
+    label = serializers.CharField(max_length=200)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class LinkInput(serializers.Serializer):
+    response = serializers.SlugField(max_length=80)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+def cluster_summary(cluster: Cluster) -> dict:
+    return {
+        "id": cluster.pk,
+        "label": cluster.label,
+        "label_locked": cluster.label_locked,
+        "themes": list(cluster.themes),
+        "pin_count": cluster.pin_count,
+        "support_count": cluster.support_count,
+        "territory_count": cluster.territory_count,
+        "covered": bool(getattr(cluster, "covered", False)),
+    }
+
+
+def pin_public(pin: Pin) -> dict:
+    """A pin's public fields; the location is the blurred public one, in WGS84."""
+    point = to_api(pin.public_location)
+    return {
+        "id": pin.pk,
+        "kind": pin.kind,
+        "theme": pin.theme.slug,
+        "text": pin.text,
+        "status": pin.status,
+        "support_count": pin.support_count,
+        "location": {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]},
+    }
+
+
+def territory_count(row: ClusterTerritory) -> dict:
+    t = row.territory
+    return {"code": t.code, "name": t.name, "kind": t.kind, "pin_count": row.pin_count}
+
+
+def response_public(response: Response) -> dict:
+    return {
+        "slug": response.slug,
+        "name": response.name,
+        "operator": response.operator,
+        "scale": response.scale,
+        "area_codes": list(response.area_codes),
+        "themes": list(response.themes),
+        "url": response.url,
+        "description": response.description,
+        "active_from": response.active_from.isoformat() if response.active_from else None,
+        "active_until": response.active_until.isoformat() if response.active_until else None,
+    }
+
+
+def actor_nearby(item: NearbyActor) -> dict:
+    actor = item.actor
+    point = to_api(actor.location)
+    return {
+        "source_id": actor.source_id,
+        "name": actor.name,
+        "address": actor.address,
+        "postcode": actor.postcode,
+        "commune": actor.commune_name,
+        "services": list(actor.services),
+        "horaires": actor.horaires,
+        "telephone": actor.telephone,
+        "site_web": actor.site_web,
+        "distance_m": item.distance_m,
+        "location": {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]},
+    }

@@ -1,0 +1,184 @@
+"""Vector tiles of pins and territories, and the pin filters shared by tiles, clusters, stats and exports.
+
+Plain Django views, not DRF: a tile needs no content negotiation, authentication or browsable renderer,
+and every microsecond counts against the bare ST_AsMVT baseline (bench/tiles.py). Errors still use the
+one JSON error shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from api.errors import error_body
+from api.params import parse_since
+from carto.errors import DomainError, InvalidInput
+from carto.models import Pin, Theme
+from carto.sql.tiles import PinTileQuery, pin_tile, territory_tile
+from carto.stats.grid import AGGREGATE_MAX_ZOOM, MAX_ZOOM, map_version
+from carto.stats.heatmaps import month_of
+
+MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+# Browsers and proxies may reuse a tile this long; after that they revalidate with the ETag (a 304).
+MAX_AGE = 60
+# Territory outlines change only when the importer runs.
+TERRITORY_MAX_AGE = 86400
+
+
+@dataclass(frozen=True)
+class PinFilters:
+    theme_ids: tuple[int, ...] | None = None
+    kind: str | None = None
+    statuses: tuple[str, ...] | None = None  # None: every visible status
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def apply(self, pins):
+        """Filter a Pin queryset (already restricted to visible pins)."""
+        if self.theme_ids:
+            pins = pins.filter(theme_id__in=self.theme_ids)
+        if self.kind:
+            pins = pins.filter(kind=self.kind)
+        if self.statuses:
+            pins = pins.filter(status__in=self.statuses)
+        if self.since:
+            pins = pins.filter(created_at__gte=self.since)
+        if self.until:
+            pins = pins.filter(created_at__lt=self.until)
+        return pins
+
+
+def parse_pin_filters(params) -> PinFilters:
+    """`theme` (a theme or a group: its themes), `kind`, `status` (visible statuses, comma-separated),
+    `since`, `until`."""
+    theme_ids = None
+    if slug := params.get("theme"):
+        theme = Theme.objects.filter(slug=slug).only("id", "parent_id").first()
+        if theme is None:
+            raise InvalidInput("invalid_theme", "unknown theme", fields={"theme": [slug]})
+        if theme.parent_id is None:
+            theme_ids = tuple(Theme.objects.filter(parent=theme).order_by("id").values_list("id", flat=True))
+        else:
+            theme_ids = (theme.id,)
+    kind = params.get("kind") or None
+    if kind is not None and kind not in Pin.Kind.values:
+        raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [kind]})
+    statuses = None
+    if raw := params.get("status"):
+        statuses = tuple(sorted(set(raw.split(","))))
+        bad = [s for s in statuses if s not in Pin.VISIBLE_STATUSES]
+        if bad:
+            raise InvalidInput(
+                "invalid_status",
+                f"status must be among {', '.join(Pin.VISIBLE_STATUSES)}",
+                fields={"status": bad},
+            )
+    since = parse_since(params.get("since"), "since")
+    until = parse_since(params.get("until"), "until")
+    if since and until and since >= until:
+        raise InvalidInput("invalid_period", "since must be before until", fields={"since": [str(since)]})
+    return PinFilters(theme_ids, kind, statuses, since, until)
+
+
+def _integer(value: str, name: str) -> int:
+    try:
+        if not value.lstrip("-").isdigit():
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise InvalidInput("invalid_tile", f"{name} must be an integer", fields={name: [value]}) from None
+
+
+def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
+    """Tile address → integers, 0 ≤ z ≤ 22 and 0 ≤ x, y < 2^z."""
+    zi, xi, yi = _integer(z, "z"), _integer(x, "x"), _integer(y, "y")
+    if not 0 <= zi <= MAX_ZOOM:
+        raise InvalidInput("invalid_tile", f"z must be between 0 and {MAX_ZOOM}", fields={"z": [z]})
+    for name, value in (("x", xi), ("y", yi)):
+        if not 0 <= value < 2**zi:
+            raise InvalidInput(
+                "invalid_tile",
+                f"{name} must be between 0 and {2**zi - 1} at zoom {zi}",
+                fields={name: [str(value)]},
+            )
+    return zi, xi, yi
+
+
+def json_errors(view):
+    """Domain errors as the one JSON error shape, for the plain Django views of the API."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+
+    return wrapper
+
+
+def _cache_seconds() -> int:
+    # 0 turns the server-side cache off (bench/tiles.py measures the tile query that way).
+    return getattr(settings, "CARTO_TILE_CACHE_SECONDS", 300)
+
+
+def _cached_tile(request, key: str, version: int, build, max_age: int) -> HttpResponse:
+    digest = hashlib.blake2b(f"{version}:{key}".encode(), digest_size=12).hexdigest()
+    etag = f'"{digest}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if etag in request.headers.get("If-None-Match", ""):
+        return HttpResponse(status=304, headers=headers)
+    seconds = _cache_seconds()
+    cache_key = f"tile:{digest}"
+    body = cache.get(cache_key) if seconds else None
+    if body is None:
+        body = build()
+        if seconds:
+            cache.set(cache_key, body, seconds)
+    return HttpResponse(body, content_type=MVT_CONTENT_TYPE, headers=headers)
+
+
+@require_GET
+@json_errors
+def pin_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
+    """GET /api/tiles/pins/{z}/{x}/{y}.mvt: visible pins (z ≥ 13) or counts per grid cell (z ≤ 12).
+
+    Layer `pins`: id, kind, theme, status, support_count, count (1) per pin; only `count` per cell.
+    At z ≤ 12 `since` has month granularity (the cells are kept per month).
+    """
+    zi, xi, yi = parse_tile(z, x, y)
+    filters = parse_pin_filters(request.GET)
+    aggregated = zi <= AGGREGATE_MAX_ZOOM
+    query = PinTileQuery(
+        zi,
+        xi,
+        yi,
+        theme_ids=filters.theme_ids,
+        kind=filters.kind,
+        statuses=filters.statuses,
+        since=filters.since,
+        month=month_of(filters.since) if filters.since else None,
+    )
+    key = f"pins:{zi}/{xi}/{yi}:{filters.theme_ids}:{filters.kind}:{filters.statuses}:{filters.since}"
+    return _cached_tile(request, key, map_version(), lambda: pin_tile(query, aggregated=aggregated), MAX_AGE)
+
+
+@require_GET
+@json_errors
+def territory_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
+    """GET /api/tiles/territories/{z}/{x}/{y}.mvt: layers communes, ept, arrondissements (code, name)."""
+    zi, xi, yi = parse_tile(z, x, y)
+    return _cached_tile(
+        request, f"territories:{zi}/{xi}/{yi}", 0, lambda: territory_tile(zi, xi, yi), TERRITORY_MAX_AGE
+    )

@@ -1,0 +1,53 @@
+"""GET /api/pins/clusters/?bbox=&zoom=: grid clusters of the visible pins, with exact counts."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.params import parse_bbox
+from api.tiles import parse_pin_filters
+from carto.errors import InvalidInput
+from carto.models import Pin
+from carto.stats.grid import MAX_ZOOM, clusters_in_box
+
+
+def parse_zoom(value: str | None) -> int:
+    """An integer zoom between 0 and 22."""
+    if value is None or not value.isdigit() or int(value) > MAX_ZOOM:
+        raise InvalidInput(
+            "invalid_zoom", f"zoom must be an integer between 0 and {MAX_ZOOM}", fields={"zoom": [str(value)]}
+        )
+    return int(value)
+
+
+class PinClusterView(APIView):
+    """Visible pins of the box grouped per grid cell; the counts sum exactly to the pins in the box."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("bbox", str, required=True, description="minlon,minlat,maxlon,maxlat (WGS84)"),
+            OpenApiParameter("zoom", int, required=True),
+            OpenApiParameter("theme", str),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("status", str),
+            OpenApiParameter("since", str),
+        ]
+    )
+    def get(self, request):
+        bbox = parse_bbox(request.query_params.get("bbox"))
+        if bbox is None:
+            raise InvalidInput("invalid_bbox", "bbox is required", fields={"bbox": ["required"]})
+        zoom = parse_zoom(request.query_params.get("zoom"))
+        filters = parse_pin_filters(request.query_params)
+        clusters = clusters_in_box(
+            bbox=bbox.extent,
+            zoom=zoom,
+            statuses=filters.statuses or Pin.VISIBLE_STATUSES,
+            theme_ids=filters.theme_ids,
+            kind=filters.kind,
+            since=filters.since,
+            until=filters.until,
+        )
+        return Response({"clusters": clusters, "total": sum(c["count"] for c in clusters)})

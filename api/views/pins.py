@@ -1,0 +1,295 @@
+"""The pins API: create (single, batch, replay-safe), read (bbox list, detail, mine), similar, supports, photos."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.params import parse_bbox, parse_since
+from api.serializers.pins import parse_location, parse_pin_input, pin_feature, pin_features
+from carto.errors import DomainError, InvalidInput, NotAllowed
+from carto.geo import API_SRID
+from carto.models import Pin, Territory, Theme
+from carto.services import abuse
+from carto.services.pin_photos import photo_url, pin_photo_add
+from carto.services.pins import pin_submit
+from carto.services.privacy import keyed_hash
+from carto.services.similar import pins_similar
+from carto.services.supports import pin_support, pin_unsupport
+
+BATCH_MAX = 50
+DEVICE_TOKEN_LENGTHS = (16, 200)
+
+
+class EscapingJSONRenderer(JSONRenderer):
+    """JSON with <, > and & as \\u escapes: residents' text can never become markup, even if misused."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        body = super().render(data, accepted_media_type, renderer_context)
+        return body.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+
+
+def device_hash(request) -> str:
+    """The keyed hash of the X-Device-Token header ("" when absent); the token itself is never kept."""
+    token = request.headers.get("X-Device-Token", "")
+    if not token:
+        return ""
+    low, high = DEVICE_TOKEN_LENGTHS
+    if not (low <= len(token) <= high):
+        raise InvalidInput("invalid_device_token", f"X-Device-Token must be {low} to {high} characters.")
+    return keyed_hash(token, purpose="device")
+
+
+def ip_hash(request) -> str:
+    return keyed_hash(request.META.get("REMOTE_ADDR", ""), purpose="ip")
+
+
+def signed_in(request):
+    return request.user if request.user.is_authenticated else None
+
+
+def owned_by(request) -> Q | None:
+    """Pins the requester made (same device token, or same signed-in author), or None for strangers."""
+    clauses = Q()
+    if device := device_hash(request):
+        clauses |= Q(device_hash=device)
+    if user := signed_in(request):
+        clauses |= Q(author=user)
+    return clauses or None
+
+
+def refuse_large_body(request) -> None:
+    # Django only enforces DATA_UPLOAD_MAX_MEMORY_SIZE on request.body, which DRF's parsers bypass.
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        raise DomainError("body_too_large", "The request body is too large.", status=413)
+
+
+class PinsAPIView(APIView):
+    renderer_classes = [EscapingJSONRenderer]
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, abuse.Throttled):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+
+def submit(request, data, *, from_text: bool, photo: bytes | None = None):
+    """One pin through the service; returns (feature, created)."""
+    pin_input = parse_pin_input(
+        data, idempotency_key=request.headers.get("Idempotency-Key"), from_text=from_text
+    )
+    result = pin_submit(
+        client_uuid=pin_input.client_uuid,
+        kind=pin_input.kind,
+        theme_slug=pin_input.theme,
+        text=pin_input.text,
+        location=pin_input.location,
+        language=pin_input.language,
+        author=signed_in(request),
+        device_hash=device_hash(request),
+        ip_hash=ip_hash(request),
+        structure_source_id=pin_input.structure,
+        consent=pin_input.consent,
+        photo=photo,
+    )
+    return pin_feature(result.pin.pk, owner=True), result.created
+
+
+class PinListView(PinsAPIView):
+    """Visible pins as a paginated GeoJSON FeatureCollection; POST records a pin."""
+
+    def get(self, request):
+        params = request.query_params
+        pins = Pin.objects.visible()
+        if bbox := parse_bbox(params.get("bbox")):
+            pins = pins.filter(public_location__intersects=bbox)
+        if theme := params.get("theme"):
+            found = Theme.objects.filter(slug=theme).first()
+            if found is None:
+                raise InvalidInput(
+                    "unknown_theme", "This theme does not exist.", fields={"theme": [theme[:60]]}
+                )
+            pins = pins.filter(Q(theme=found) | Q(theme__parent=found))
+        if kind := params.get("kind"):
+            if kind not in Pin.Kind.values:
+                raise InvalidInput(
+                    "invalid_kind", "kind must be need or proposal", fields={"kind": [kind[:60]]}
+                )
+            pins = pins.filter(kind=kind)
+        if status := params.get("status"):
+            if status not in Pin.VISIBLE_STATUSES:
+                raise InvalidInput(
+                    "invalid_status", "Unknown or non-public status.", fields={"status": [status[:60]]}
+                )
+            pins = pins.filter(status=status)
+        if code := params.get("territory"):
+            territory = Territory.objects.filter(code=code).first()
+            if territory is None:
+                raise InvalidInput(
+                    "unknown_territory", "No territory has this code.", fields={"territory": [code[:60]]}
+                )
+            pins = pins.in_territory(territory)
+        if since := parse_since(params.get("since")):
+            pins = pins.filter(created_at__gte=since)
+        page = _page_number(params.get("page"))
+
+        count = pins.count()
+        if count > settings.CARTO_PINS_MAX_FEATURES:
+            raise DomainError(
+                "too_many_features",
+                f"{count} pins match, more than {settings.CARTO_PINS_MAX_FEATURES}: zoom in, filter, or use "
+                "/api/pins/clusters/ or the vector tiles /api/tiles/pins/{z}/{x}/{y}.mvt",
+                status=413,
+            )
+        size = settings.CARTO_PINS_PAGE_SIZE
+        start = (page - 1) * size
+        features = pin_features(pins.order_by("-created_at", "-id")[start : start + size])
+        next_url = None
+        if start + size < count:
+            query = params.copy()
+            query["page"] = str(page + 1)
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response({"type": "FeatureCollection", "count": count, "next": next_url, "features": features})
+
+    @extend_schema(request=None, responses=None)
+    def post(self, request):
+        refuse_large_body(request)
+        from_text = request.content_type.startswith("multipart/")
+        photo = None
+        if from_text and "photo" in request.FILES:
+            photo = request.FILES["photo"].read()
+        elif from_text and "photo" in request.data:
+            raise InvalidInput(
+                "photo_not_an_image", "photo must be a file.", fields={"photo": ["not a file"]}
+            )
+        feature, created = submit(request, request.data, from_text=from_text, photo=photo)
+        if created:
+            return Response(feature, status=201)
+        return Response(feature, status=200, headers={"Idempotent-Replay": "true"})
+
+
+def _page_number(value: str | None) -> int:
+    if value is None:
+        return 1
+    if not value.isdigit() or not (1 <= int(value) <= 100_000):
+        raise InvalidInput("invalid_page", "page must be a positive integer", fields={"page": [value[:20]]})
+    return int(value)
+
+
+class PinDetailView(PinsAPIView):
+    """One visible pin; its own device or author also sees it while pending, with the reason."""
+
+    def get(self, request, pk: int):
+        if Pin.objects.visible().filter(pk=pk).exists():
+            own = owned_by(request)
+            return Response(
+                pin_feature(pk, owner=own is not None and Pin.objects.filter(own, pk=pk).exists())
+            )
+        own = owned_by(request)
+        if own is not None and Pin.objects.filter(own, pk=pk).exists():
+            return Response(pin_feature(pk, owner=True))
+        raise DomainError("not_found", "Not found.", status=404)
+
+
+class PinMineView(PinsAPIView):
+    """The pins among ?ids= that this device (or signed-in author) made, whatever their status."""
+
+    def get(self, request):
+        own = owned_by(request)
+        raw = request.query_params.get("ids", "")
+        parts = [p for p in raw.split(",") if p]
+        if len(parts) > 500 or not all(p.isdigit() and len(p) < 19 for p in parts):
+            raise InvalidInput(
+                "invalid_ids", "ids must be up to 500 comma-separated integers", fields={"ids": ["bad"]}
+            )
+        if own is None:
+            raise InvalidInput("device_token_required", "Send the X-Device-Token header to list your pins.")
+        pins = Pin.objects.filter(own, pk__in=[int(p) for p in parts]).order_by("-created_at", "-id")
+        return Response({"type": "FeatureCollection", "features": pin_features(pins, owner=True)})
+
+
+class PinSimilarView(PinsAPIView):
+    """Up to 10 visible pins near a point that look like the one being written."""
+
+    def get(self, request):
+        params = request.query_params
+        data = {"lat": params.get("lat"), "lon": params.get("lon")}
+        if data["lat"] is None or data["lon"] is None:
+            raise InvalidInput("missing_field", "lat and lon are required", fields={"location": ["required"]})
+        location = parse_location(data, from_text=True)
+        location.srid = API_SRID
+        results = pins_similar(
+            location=location, theme_slug=params.get("theme", "")[:40], text=params.get("text", "")[:1000]
+        )
+        return Response({"results": [r.__dict__ for r in results]})
+
+
+class PinBatchView(PinsAPIView):
+    """Several pins in one request (an aidant's session): each in its own transaction, a result per item."""
+
+    parser_classes = [JSONParser]
+
+    def post(self, request):
+        refuse_large_body(request)
+        data = request.data
+        if not isinstance(data, dict) or set(data) != {"pins"} or not isinstance(data["pins"], list):
+            raise InvalidInput("malformed_request", 'The body must be {"pins": [ … ]}.')
+        if not 1 <= len(data["pins"]) <= BATCH_MAX:
+            raise InvalidInput(
+                "invalid_batch", f"A batch holds 1 to {BATCH_MAX} pins.", fields={"pins": ["size"]}
+            )
+        results = []
+        for index, item in enumerate(data["pins"]):
+            try:
+                feature, created = submit(request, item, from_text=False)
+            except DomainError as exc:
+                error = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+                results.append({"index": index, "status": exc.status, "error": error})
+            else:
+                results.append({"index": index, "status": 201 if created else 200, "pin": feature})
+        return Response({"results": results})
+
+
+class PinSupportView(PinsAPIView):
+    """ "Moi aussi": POST adds this device's or user's support once, DELETE withdraws it."""
+
+    def post(self, request, pk: int):
+        result = pin_support(pin_id=pk, user=signed_in(request), device_hash=device_hash(request))
+        body = {"support_count": result.support_count, "supported": True}
+        return Response(body, status=201 if result.created else 200)
+
+    def delete(self, request, pk: int):
+        result = pin_unsupport(pin_id=pk, user=signed_in(request), device_hash=device_hash(request))
+        return Response({"support_count": result.support_count, "supported": False})
+
+
+class PinPhotosView(PinsAPIView):
+    """Add a photo to a pin: only the device or author who made it may."""
+
+    parser_classes = [MultiPartParser]
+
+    def post(self, request, pk: int):
+        refuse_large_body(request)
+        own = owned_by(request)
+        pin = Pin.objects.filter(own, pk=pk).first() if own is not None else None
+        if pin is None:
+            if Pin.objects.visible().filter(pk=pk).exists():
+                raise NotAllowed("not_your_pin", "Only the device that made this pin may add photos to it.")
+            raise DomainError("not_found", "Not found.", status=404)
+        upload = request.FILES.get("photo")
+        if upload is None:
+            raise InvalidInput("missing_field", "photo is required", fields={"photo": ["required"]})
+        pin_photo_add(pin=pin, data=upload.read())
+        names = pin.photos.order_by("id").values_list("file", flat=True)
+        return Response({"photos": [photo_url(name) for name in names]}, status=201)

@@ -1,0 +1,89 @@
+"""Statistics endpoints: per territory of a level, side by side comparison, stored grid cells (hexbins)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.tiles import parse_pin_filters
+from carto.errors import InvalidInput
+from carto.stats.comparisons import LEVEL_FIELDS, StatsFilters, territories_compare, territory_stats
+from carto.stats.grid import AGGREGATE_MAX_ZOOM
+from carto.stats.heatmaps import hexbins
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("theme", str, description="a theme or a group of themes (slug)"),
+    OpenApiParameter("kind", str, enum=["need", "proposal"]),
+    OpenApiParameter("since", str, description="ISO date or datetime (inclusive)"),
+    OpenApiParameter("until", str, description="ISO date or datetime (exclusive)"),
+]
+
+
+def _stats_filters(params) -> StatsFilters:
+    filters = parse_pin_filters(params)
+    return StatsFilters(
+        theme_ids=filters.theme_ids, kind=filters.kind, since=filters.since, until=filters.until
+    )
+
+
+def _period(filters: StatsFilters) -> dict:
+    return {
+        "since": filters.since.isoformat() if filters.since else None,
+        "until": filters.until.isoformat() if filters.until else None,
+    }
+
+
+class TerritoryStatsView(APIView):
+    """Pins, supports, pins per 1,000 inhabitants, per theme and trend, for every territory of a level."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", str, enum=list(LEVEL_FIELDS), required=True),
+            *FILTER_PARAMETERS,
+        ]
+    )
+    def get(self, request):
+        filters = _stats_filters(request.query_params)
+        level = request.query_params.get("level", "")
+        rows = territory_stats(level=level, filters=filters)
+        return Response({"level": level, "period": _period(filters), "territories": rows})
+
+
+class CompareView(APIView):
+    """The same statistics for a few territories (any levels), in the order given."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("territories", str, required=True, description="CODE,CODE,…"),
+            *FILTER_PARAMETERS,
+        ]
+    )
+    def get(self, request):
+        filters = _stats_filters(request.query_params)
+        codes = request.query_params.get("territories", "").split(",")
+        rows = territories_compare(codes=codes, filters=filters)
+        return Response({"period": _period(filters), "territories": rows})
+
+
+class HexbinView(APIView):
+    """Counts per stored grid cell at a zoom (square cells of the tile grid), from the aggregate table."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("zoom", int, required=True, description=f"0 to {AGGREGATE_MAX_ZOOM}"),
+            OpenApiParameter("theme", str),
+            OpenApiParameter("since", str, description="rounded down to the first day of its month"),
+        ]
+    )
+    def get(self, request):
+        raw = request.query_params.get("zoom", "")
+        if not raw.isdigit() or int(raw) > AGGREGATE_MAX_ZOOM:
+            raise InvalidInput(
+                "invalid_zoom",
+                f"zoom must be an integer between 0 and {AGGREGATE_MAX_ZOOM}",
+                fields={"zoom": [raw]},
+            )
+        filters = parse_pin_filters(request.query_params)
+        cells = hexbins(zoom=int(raw), theme_ids=filters.theme_ids, since=filters.since)
+        return Response({"zoom": int(raw), "cells": cells})

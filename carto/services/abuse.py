@@ -1,0 +1,142 @@
+"""Anti-abuse, layered: write throttles shared by every worker, a simple spam score, pre-moderation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from carto.errors import DomainError
+from carto.models import Pin
+
+WINDOW = dt.timedelta(hours=1)
+# A pin scoring this much or more waits for a moderator instead of going on the public map.
+SPAM_THRESHOLD = 1.0
+
+_LINK_RE = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|fr|ru|io|xyz|info|biz)\b)", re.IGNORECASE)
+_REPEATED_CHAR_RE = re.compile(r"(.)\1{5,}", re.DOTALL)
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+# One statement, so that two workers counting the same window can never both read the old value:
+# PostgreSQL serialises them on the unique (key, window_start) index. Several keys go in one round trip.
+_COUNT_SQL = """
+INSERT INTO carto_writecounter (key, window_start, count)
+SELECT key, %s, 1 FROM unnest(%s::varchar[]) AS key
+ON CONFLICT (key, window_start) DO UPDATE SET count = carto_writecounter.count + 1
+RETURNING key, count
+"""
+
+
+class Throttled(DomainError):
+    """Too many writes in the current window; `retry_after` is in seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__("throttled", message)
+        self.retry_after = retry_after
+
+
+def _window_start(now: dt.datetime) -> dt.datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def counters_hit(keys: list[str], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Add one write to each key in the current hour; return the new counts (atomic across processes)."""
+    start = _window_start(now or timezone.now())
+    # Sorted keys: two transactions always lock the counter rows in the same order (no deadlock).
+    keys = sorted({key[:100] for key in keys})
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL, [start, keys])
+        return dict(cursor.fetchall())
+
+
+def throttle_writes(*, device_hash: str, ip_hash: str, commune_id: int | None) -> None:
+    """Count one pin write per device, IP hash and commune; raise Throttled past any hourly limit.
+
+    Called inside the pin's transaction: a refused write rolls its own increments back, and the
+    counter rows stay locked only until that short transaction ends.
+    """
+    now = timezone.now()
+    limits = {
+        f"pin:device:{device_hash}": settings.CARTO_THROTTLE_DEVICE_PER_HOUR,
+        f"pin:ip:{ip_hash}": settings.CARTO_THROTTLE_IP_PER_HOUR,
+        f"pin:area:{commune_id}": settings.CARTO_THROTTLE_AREA_PER_HOUR,
+    }
+    present = {"device": device_hash, "ip": ip_hash, "area": commune_id}
+    limits = {key: limit for key, limit in limits.items() if present[key.split(":")[1]]}
+    counts = counters_hit(list(limits), now=now)
+    if any(counts[key[:100]] > limit for key, limit in limits.items()):
+        retry_after = int((_window_start(now) + WINDOW - now).total_seconds()) + 1
+        raise Throttled(
+            "Too many pins sent from here recently; please try again later.", retry_after=retry_after
+        )
+
+
+@dataclass(frozen=True)
+class DeviceHistory:
+    first_pin_at: dt.datetime | None = None
+    pins: int = 0
+    same_text: int = 0
+
+
+def device_history(device_hash: str, text: str) -> DeviceHistory:
+    """What a device already sent (one query on the device_hash index): its first pin, count, same-text pins."""
+    if not device_hash:
+        return DeviceHistory()
+    stats = Pin.objects.filter(device_hash=device_hash).aggregate(
+        first=Min("created_at"), n=Count("id"), same=Count("id", filter=Q(text=text.strip()))
+    )
+    return DeviceHistory(first_pin_at=stats["first"], pins=stats["n"], same_text=stats["same"])
+
+
+def spam_score(text: str, *, history: DeviceHistory | None = None) -> float:
+    """A simple additive score: links, long runs of one character, repeated words, all caps, re-sent text."""
+    score = 0.0
+    links = len(_LINK_RE.findall(text))
+    score += min(links * 0.6, 1.2)
+    # Each weak signal alone stays below the threshold; two together cross it.
+    if _REPEATED_CHAR_RE.search(text):
+        score += 0.5
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    if len(words) >= 6 and len(set(words)) / len(words) < 0.35:
+        score += 0.5
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.8:
+        score += 0.5
+    if history is not None and history.same_text:
+        score += 0.6
+    return round(score, 2)
+
+
+def is_trusted(user: User | None) -> bool:
+    """Aidants and staff are accountable people: their pins are never pre-moderated."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or user.groups.filter(name="aidant").exists()
+
+
+def new_device_over_limit(history: DeviceHistory, *, now: dt.datetime | None = None) -> bool:
+    """True when an anonymous device already sent the allowed number of pins in its first 24 hours."""
+    if history.first_pin_at is None or (now or timezone.now()) - history.first_pin_at > dt.timedelta(
+        hours=24
+    ):
+        return False
+    return history.pins >= settings.CARTO_PREMODERATION_NEW_DEVICE_PINS
+
+
+def initial_status(*, score: float, author: User | None, history: DeviceHistory) -> tuple[str, str]:
+    """The status a new pin starts in, and the reason shown to its author when it is held."""
+    if is_trusted(author):
+        return Pin.Status.RECEIVED, ""
+    if score >= SPAM_THRESHOLD:
+        return Pin.Status.PENDING, "Awaiting moderation: the text looks like spam."
+    if author is None and new_device_over_limit(history):
+        return Pin.Status.PENDING, "Awaiting moderation: many pins from a new device."
+    return Pin.Status.RECEIVED, ""

@@ -1,0 +1,127 @@
+"""Linking needs to help: local actors near a pin, Grand Paris responses for a cluster, coverage."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.measure import D
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
+
+from carto.errors import Conflict
+from carto.models import Actor, Cluster, ClusterTerritory, Pin, Response, ResponseLink
+from carto.services.clustering import audit, require_curator
+
+ACTORS_RADIUS_M = 3000
+ACTORS_LIMIT = 5
+# Distances are computed from the blurred public location and shown in 50 m steps: no triangulation.
+DISTANCE_STEP_M = 50
+# Area codes that mean "everywhere in the Métropole" (an empty list means national).
+EVERYWHERE = {"", "MGP"}
+
+
+@dataclass(frozen=True)
+class NearbyActor:
+    actor: Actor
+    distance_m: int
+
+
+def actors_near_pin(pin: Pin) -> list[NearbyActor]:
+    """Actors within 3 km offering a service that answers the pin's theme: primary service first, then nearest."""
+    services = list(pin.theme.services)
+    if not services:
+        return []
+    actors = (
+        Actor.objects.located()
+        .offering(services)
+        .filter(location__dwithin=(pin.public_location, D(m=ACTORS_RADIUS_M)))
+        .annotate(
+            distance=Distance("location", pin.public_location),
+            # The theme's services are listed most relevant first (fixtures/themes.json): places offering
+            # the first one come before nearer places offering only a secondary one.
+            secondary=Case(When(services__contains=services[:1], then=0), default=1),
+        )
+        .order_by("secondary", "distance", "id")[:ACTORS_LIMIT]
+    )
+    return [NearbyActor(a, int(round(a.distance.m / DISTANCE_STEP_M) * DISTANCE_STEP_M)) for a in actors]
+
+
+def linked(queryset: QuerySet) -> QuerySet:
+    """Annotate clusters with `covered`: at least one confirmed response."""
+    return queryset.annotate(covered=Exists(ResponseLink.objects.filter(cluster=OuterRef("pk"))))
+
+
+def responses_suggested(cluster: Cluster, *, today: datetime.date | None = None) -> list[Response]:
+    """Active responses sharing a theme with the cluster whose area includes it, not yet confirmed."""
+    today = today or datetime.date.today()
+    codes = list(
+        ClusterTerritory.objects.filter(cluster=cluster, territory__kind__in=["commune", "ept"]).values_list(
+            "territory__code", flat=True
+        )
+    )
+    area = Q(area_codes=[]) | Q(area_codes__overlap=sorted(EVERYWHERE)) | Q(area_codes__overlap=codes)
+    active = (Q(active_from__isnull=True) | Q(active_from__lte=today)) & (
+        Q(active_until__isnull=True) | Q(active_until__gte=today)
+    )
+    return list(
+        Response.objects.filter(area, active, themes__overlap=list(cluster.themes))
+        .exclude(cluster_links__cluster=cluster)
+        .order_by("name", "id")
+    )
+
+
+@transaction.atomic(durable=True)
+def response_link(*, cluster: Cluster, response: Response, actor, reason: str = "") -> ResponseLink:
+    """Confirm that a response answers a cluster's need (curators only, once per pair)."""
+    require_curator(actor)
+    if ResponseLink.objects.filter(cluster=cluster, response=response).exists():
+        raise Conflict("already_linked", "This response is already linked to this cluster.")
+    try:
+        with transaction.atomic():
+            link = ResponseLink.objects.create(cluster=cluster, response=response, linked_by=actor)
+    except IntegrityError as exc:  # a concurrent identical link won the race
+        raise Conflict("already_linked", "This response is already linked to this cluster.") from exc
+    audit(actor=actor, action="response_link", obj=cluster, reason=reason, data={"response": response.slug})
+    return link
+
+
+@dataclass(frozen=True)
+class Coverage:
+    gaps: list[Cluster]
+    responses: list[tuple[Response, list[Cluster]]]
+
+
+def coverage(*, min_territories: int = 2, limit: int = 200) -> Coverage:
+    """Clusters spanning ≥ min_territories communes with no linked response, and what each response covers."""
+    gaps = list(
+        linked(Cluster.objects.filter(territory_count__gte=min_territories))
+        .filter(covered=False)
+        .order_by("-territory_count", "-pin_count", "id")[:limit]
+    )
+    links = ResponseLink.objects.select_related("response", "cluster").order_by(
+        "response__name", "cluster_id"
+    )
+    covered: dict[int, tuple[Response, list[Cluster]]] = {}
+    for response in Response.objects.order_by("name", "id"):
+        covered[response.pk] = (response, [])
+    for link in links:
+        covered[link.response_id][1].append(link.cluster)
+    return Coverage(gaps=gaps, responses=list(covered.values()))
+
+
+def actors_near_cluster(cluster: Cluster, *, pins: int = 3) -> list[NearbyActor]:
+    """Actors near a cluster's most supported pins (nearest first, each actor once, 5 at most)."""
+    best: dict[int, NearbyActor] = {}
+    members = (
+        Pin.objects.visible()
+        .filter(cluster_link__cluster=cluster)
+        .select_related("theme")
+        .order_by("-support_count", "id")[:pins]
+    )
+    for pin in members:
+        for item in actors_near_pin(pin):
+            if item.actor.pk not in best or item.distance_m < best[item.actor.pk].distance_m:
+                best[item.actor.pk] = item
+    return sorted(best.values(), key=lambda i: (i.distance_m, i.actor.pk))[:ACTORS_LIMIT]

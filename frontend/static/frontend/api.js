@@ -1,0 +1,71 @@
+// Thin calls to carto's JSON API. Every write carries the device token; session writes carry the CSRF token.
+
+const TOKEN_KEY = "carto.device";
+
+export function deviceToken() {
+  let token = localStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    // A random identity for this phone only: no account, nothing personal (used for "my pins" and "me too").
+    token = crypto.randomUUID().replaceAll("-", "");
+    localStorage.setItem(TOKEN_KEY, token);
+  }
+  return token;
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+// Returns {status, body, headers}; throws only on network failure (the caller decides whether to queue).
+export async function request(url, { method = "GET", json, form, signal } = {}) {
+  const headers = { "X-Device-Token": deviceToken(), Accept: "application/json" };
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+  }
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  const response = await fetch(url, { method, headers, body, signal, credentials: "same-origin" });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  return { status: response.status, body: data, headers: response.headers };
+}
+
+export const getThemes = () => request("/api/themes/");
+export const getPin = (id) => request(`/api/pins/${encodeURIComponent(id)}/`);
+export const getMine = (ids) => request(`/api/pins/mine/?ids=${ids.map(encodeURIComponent).join(",")}`);
+export const support = (id) => request(`/api/pins/${encodeURIComponent(id)}/support/`, { method: "POST", json: {} });
+
+export function getPins(bbox, url) {
+  return request(url || `/api/pins/?bbox=${bbox.map((n) => n.toFixed(5)).join(",")}`);
+}
+
+export function getSimilar({ lat, lon, theme, text }, signal) {
+  const q = new URLSearchParams({ lat, lon, theme, text: text || "" });
+  return request(`/api/pins/similar/?${q}`, { signal });
+}
+
+// One pin as stored in the queue → one POST: JSON, or multipart when there is a photo.
+export function postPin(pin) {
+  const fields = {
+    client_uuid: pin.client_uuid, kind: pin.kind, theme: pin.theme, text: pin.text,
+    lat: pin.lat, lon: pin.lon, language: pin.language,
+  };
+  if (!pin.photo) {
+    if (pin.mediated) fields.mediated = pin.mediated;
+    return request("/api/pins/", { method: "POST", json: fields });
+  }
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+  // The pins API reads nested objects of a multipart form as JSON text (api/serializers/pins.py).
+  if (pin.mediated) form.append("mediated", JSON.stringify(pin.mediated));
+  form.append("photo", pin.photo, pin.photoName || "photo.jpg");
+  return request("/api/pins/", { method: "POST", form });
+}

@@ -1,0 +1,102 @@
+// The resident's page: wires the map, the pin flow, the card, "my pins", languages and the offline queue.
+import { request } from "./api.js";
+import { setupCard } from "./card.js";
+import { setupFlow } from "./flow.js";
+import { detectLanguage, savedEasy, setEasy, setLanguage, t, lang } from "./i18n.js";
+import { colourPins, createMap, loadPins, setActorsVisible } from "./map.js";
+import { renderMine } from "./mypins.js";
+import { onSettled, retryNow } from "./queue.js";
+import { setThemes, themes } from "./themes.js";
+
+const byId = (id) => document.getElementById(id);
+
+let toastTimer = null;
+function toast(message) {
+  const el = byId("toast");
+  el.textContent = message;
+  el.classList.add("on");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove("on"), 4000);
+}
+
+async function main() {
+  setEasy(savedEasy());
+  byId("easy").setAttribute("aria-pressed", String(savedEasy()));
+  const language = detectLanguage();
+  byId("lang").value = language;
+  const [, themesRes] = await Promise.all([setLanguage(language), request("/api/themes/").catch(() => null)]);
+  setThemes((themesRes && themesRes.body) || []);
+
+  const map = createMap(byId("map"));
+  const flow = setupFlow({ map, sheet: byId("flow"), addButton: byId("add"), centrePin: byId("centre-pin"), toast });
+  setupCard({ map, section: byId("card"), toast });
+
+  const refresh = debounce(() => loadPins(map, (tooMany) => { byId("zoom-hint").hidden = !tooMany; }), 300);
+  map.on("load", () => {
+    colourPins(map, themes);
+    refresh();
+  });
+  map.on("moveend", refresh);
+
+  byId("lang").addEventListener("change", async (e) => {
+    await setLanguage(e.target.value);
+    if (!byId("flow").hidden) flow.start();
+  });
+  byId("easy").addEventListener("click", (e) => {
+    const on = !document.documentElement.classList.contains("easy");
+    setEasy(on);
+    e.currentTarget.setAttribute("aria-pressed", String(on));
+    setLanguage(lang);
+  });
+  byId("actors-toggle").addEventListener("click", (e) => {
+    const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+    e.currentTarget.setAttribute("aria-pressed", String(on));
+    setActorsVisible(map, on);
+  });
+  const mine = byId("mine");
+  byId("mine-open").addEventListener("click", () => {
+    mine.hidden = false;
+    mine.querySelector("h2").focus();
+    renderMine(mine);
+  });
+  mine.addEventListener("click", (e) => {
+    if (e.target.closest("[data-action=close]")) mine.hidden = true;
+  });
+
+  if (byId("structure")) fillStructures(byId("structure"));
+
+  // Pins queued on an earlier visit (or while offline) leave as soon as they can.
+  onSettled((outcome) => {
+    if (outcome.ok) {
+      toast(t("done.sent"));
+      refresh();
+    }
+  });
+  retryNow();
+
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+// The aidant's structures: the located actors of the Métropole, the last one used preselected.
+async function fillStructures(select) {
+  const placeholder = new Option(t("aidant.structure_choose"), "");
+  select.append(placeholder);
+  try {
+    const res = await request("/api/actors/?mgp=true&bbox=2.14,48.64,2.62,49.02");
+    const actors = (res.body.features || []).map((f) => f.properties);
+    actors.sort((a, b) => a.name.localeCompare(b.name));
+    for (const a of actors) select.append(new Option(`${a.name} (${a.commune_name || ""})`, a.id));
+  } catch {
+    // offline: only the remembered structure below
+  }
+  const saved = localStorage.getItem("carto.structure");
+  if (saved && ![...select.options].some((o) => o.value === saved)) select.append(new Option(saved, saved));
+  if (saved) select.value = saved;
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+}
+
+main();

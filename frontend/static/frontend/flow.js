@@ -1,0 +1,307 @@
+// The resident's 3 steps — where, what, a few words — then similar pins first, then the confirmation.
+import { getSimilar, support } from "./api.js";
+import { lang, t, themeEasy, themeLabel } from "./i18n.js";
+import { communeAt, featureCentre, findCommunes } from "./map.js";
+import { remember } from "./mypins.js";
+import { enqueue, flush, onSettled, pending } from "./queue.js";
+import { groups, leaves, paintPicto, picto, theme } from "./themes.js";
+
+const STEPS = ["where", "what", "words"];
+const SIMILAR_TIMEOUT_MS = 6000; // past this, send rather than keep a resident waiting on a slow network
+const PHOTO_MAX_PX = 1600;
+
+export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
+  const $ = (sel) => sheet.querySelector(sel);
+  const aidant = sheet.dataset.aidant === "1";
+  const outcomes = new Map(); // client_uuid → server outcome, filled by the queue
+  let pin = null;
+  let sending = false;
+
+  onSettled((outcome) => {
+    outcomes.set(outcome.pin.client_uuid, outcome);
+    if (outcome.ok && outcome.body) remember(outcome.body.id || outcome.body.properties.id);
+  });
+
+  function show(step) {
+    sheet.querySelectorAll(".step").forEach((el) => { el.hidden = el.dataset.step !== step; });
+    const index = STEPS.indexOf(step);
+    $("#flow-progress").textContent = index >= 0 ? t("flow.progress", { n: index + 1, total: STEPS.length }) : "";
+    sheet.classList.toggle("compact", step === "where");
+    centrePin.hidden = step !== "where";
+    sheet.dataset.current = step;
+    // Focus the new step's heading so a screen reader announces it and keyboard order restarts there.
+    sheet.querySelector(`[data-step="${step}"] h2`).focus();
+  }
+
+  function start() {
+    pin = { client_uuid: crypto.randomUUID(), theme: null, kind: null, photo: null };
+    $("#pin-text").value = "";
+    $("#pin-photo").value = "";
+    $("#photo-name").textContent = "";
+    $("#place-search").value = "";
+    $("#place-results").replaceChildren();
+    $("#what-error").textContent = "";
+    $("#words-error").textContent = "";
+    if (aidant) $("#consent").checked = false;
+    renderThemes();
+    renderKinds();
+    sheet.hidden = false;
+    addButton.hidden = true;
+    show("where");
+  }
+
+  function close() {
+    sheet.hidden = true;
+    centrePin.hidden = true;
+    addButton.hidden = false;
+    addButton.focus();
+  }
+
+  // --- where -------------------------------------------------------------------------------------------
+  $("#locate").addEventListener("click", () => {
+    if (!navigator.geolocation) return toast(t("where.no_position"));
+    navigator.geolocation.getCurrentPosition(
+      (pos) => map.jumpTo({ center: [pos.coords.longitude, pos.coords.latitude], zoom: 16 }),
+      () => toast(t("where.no_position")),
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
+    );
+  });
+  $("#place-search").addEventListener("input", (e) => {
+    const results = $("#place-results");
+    results.replaceChildren();
+    for (const feature of findCommunes(map, e.target.value)) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = feature.properties.name;
+      button.addEventListener("click", () => {
+        map.fitBounds(featureCentre(feature), { padding: 20, animate: false });
+        results.replaceChildren();
+        e.target.value = feature.properties.name;
+      });
+      li.append(button);
+      results.append(li);
+    }
+  });
+
+  // --- what --------------------------------------------------------------------------------------------
+  function renderThemes() {
+    const box = $("#themes");
+    box.replaceChildren();
+    for (const group of groups()) {
+      const h = document.createElement("h3");
+      h.textContent = themeLabel(group);
+      box.append(h);
+      const grid = document.createElement("div");
+      grid.className = "theme-grid";
+      for (const leaf of leaves().filter((x) => x.parent === group.slug)) grid.append(themeButton(leaf));
+      box.append(grid);
+    }
+  }
+
+  function themeButton(leaf) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "theme";
+    button.dataset.theme = leaf.slug;
+    button.setAttribute("aria-pressed", String(pin.theme === leaf.slug));
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = themeLabel(leaf);
+    const easy = document.createElement("span");
+    easy.className = "easy-text";
+    easy.textContent = themeEasy(leaf);
+    button.append(picto(leaf.slug), label, easy);
+    button.addEventListener("click", () => {
+      pin.theme = leaf.slug;
+      sheet.querySelectorAll(".theme").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+      $("#what-error").textContent = "";
+      $("#kind-title").scrollIntoView({ block: "nearest" });
+    });
+    return button;
+  }
+
+  function renderKinds() {
+    sheet.querySelectorAll(".kind").forEach((b) => b.setAttribute("aria-pressed", String(pin.kind === b.dataset.kind)));
+  }
+  sheet.querySelectorAll(".kind").forEach((button) => button.addEventListener("click", () => {
+    pin.kind = button.dataset.kind;
+    renderKinds();
+    $("#what-error").textContent = "";
+  }));
+
+  // --- a few words -------------------------------------------------------------------------------------
+  $("#pin-photo").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    pin.photo = file ? await shrink(file) : null;
+    pin.photoName = file ? "photo.jpg" : null;
+    $("#photo-name").textContent = file ? t("words.photo_ready") : "";
+  });
+
+  function readWords() {
+    const text = $("#pin-text").value.trim();
+    // The API wants some text: with none, the theme's label in the resident's language says it.
+    pin.text = text || themeLabel(theme(pin.theme));
+    pin.lat = Number(pin.lngLat.lat.toFixed(6));
+    pin.lon = Number(pin.lngLat.lng.toFixed(6));
+    pin.language = lang;
+    if (aidant) {
+      const structure = $("#structure").value;
+      if (!structure) return t("aidant.structure_missing");
+      if (!$("#consent").checked) return t("aidant.consent_missing");
+      localStorage.setItem("carto.structure", structure);
+      pin.mediated = { structure, consent: true };
+    }
+    return "";
+  }
+
+  // --- navigation --------------------------------------------------------------------------------------
+  sheet.addEventListener("click", async (e) => {
+    const action = e.target.closest("[data-action]")?.dataset.action;
+    const step = sheet.dataset.current;
+    if (!action) return;
+    if (action === "cancel" || action === "close") return close();
+    if (action === "next-person") return start();
+    if (action === "back") return show(step === "similar" ? "words" : STEPS[STEPS.indexOf(step) - 1]);
+    if (action === "next" && step === "where") {
+      pin.lngLat = map.getCenter();
+      pin.place = communeAt(map, pin.lngLat);
+      return show("what");
+    }
+    if (action === "next" && step === "what") {
+      if (!pin.theme || !pin.kind) {
+        $("#what-error").textContent = t(pin.theme ? "what.missing_kind" : "what.missing_theme");
+        return;
+      }
+      return show("words");
+    }
+    if (action === "send") {
+      const problem = readWords();
+      $("#words-error").textContent = problem;
+      if (problem) return aidant && $("#consent").focus();
+      if (await showSimilar()) return;
+      return submit();
+    }
+    if (action === "send-anyway") return submit();
+  });
+
+  // --- similar first -----------------------------------------------------------------------------------
+  async function showSimilar() {
+    if (!navigator.onLine) return false;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), SIMILAR_TIMEOUT_MS);
+    let results = [];
+    try {
+      const res = await getSimilar({ lat: pin.lat, lon: pin.lon, theme: pin.theme, text: $("#pin-text").value.trim() }, controller.signal);
+      results = (res.status === 200 && res.body && res.body.results) || [];
+    } catch {
+      results = [];
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!results.length) return false;
+    const list = $("#similar-list");
+    list.replaceChildren(...results.slice(0, 5).map(similarCard));
+    show("similar");
+    return true;
+  }
+
+  function similarCard(r) {
+    const li = document.createElement("li");
+    li.className = "card-item";
+    li.dataset.pinId = r.id;
+    const body = document.createElement("div");
+    const text = document.createElement("p");
+    text.className = "quote";
+    text.textContent = r.text;
+    const meta = document.createElement("p");
+    meta.className = "hint";
+    const count = document.createElement("span");
+    count.className = "count";
+    count.textContent = t("card.supports", { n: r.support_count });
+    meta.append(document.createTextNode(`${t("similar.distance", { m: Math.round(r.distance_m || 0) })} · `), count);
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "primary metoo";
+    button.textContent = t("card.metoo");
+    button.addEventListener("click", async () => {
+      button.disabled = true; // one tap, one support: a second tap does nothing
+      try {
+        const res = await support(r.id);
+        if (res.status >= 400) throw new Error(String(res.status));
+        count.textContent = t("card.supports", { n: res.body.support_count });
+        remember(r.id);
+        confirm({ supported: true, slug: r.theme, text: r.text, place: pin.place, count: res.body.support_count });
+      } catch {
+        button.disabled = false;
+        toast(t("errors.network"));
+      }
+    });
+    body.append(text, meta, button);
+    li.append(picto(r.theme), body);
+    return li;
+  }
+
+  // --- send (through the queue, so a dropped network or a reload never loses nor doubles a pin) ---------
+  async function submit() {
+    if (sending) return;
+    sending = true;
+    try {
+      const record = { ...pin };
+      delete record.lngLat;
+      delete record.place;
+      await enqueue(record);
+      await flush();
+      const outcome = outcomes.get(pin.client_uuid);
+      const stillQueued = (await pending()).some((p) => p.client_uuid === pin.client_uuid);
+      if (outcome && !outcome.ok) {
+        show("words");
+        $("#words-error").textContent = errorText(outcome);
+        return;
+      }
+      const props = outcome && outcome.body ? outcome.body.properties || {} : {};
+      const place = (props.territories && props.territories.commune && props.territories.commune.name) || pin.place;
+      confirm({ queued: stillQueued || !outcome, slug: pin.theme, text: pin.text, place, kind: pin.kind });
+    } finally {
+      sending = false;
+    }
+  }
+
+  function confirm({ supported, queued, slug, text, place, count }) {
+    paintPicto($("#done-picto"), slug);
+    $("#done-title").textContent = t(supported ? "done.supported_title" : "done.title");
+    $("#done-place").textContent = place ? t("done.place", { place }) : "";
+    $("#done-text").textContent = text;
+    let status = t(queued ? "done.queued" : "done.sent");
+    if (supported) status = t("done.supported", { n: count });
+    $("#done-status").textContent = status;
+    $("#done-status").dataset.state = supported ? "supported" : queued ? "queued" : "sent";
+    show("done");
+  }
+
+  addButton.addEventListener("click", start);
+  return { start, close };
+}
+
+export function errorText(outcome) {
+  const code = outcome.body && outcome.body.error ? outcome.body.error.code : "";
+  const key = `errors.${code}`;
+  const text = t(key);
+  return text === key ? t("errors.generic") : text;
+}
+
+// A phone photo is often 4–8 MB: re-encode it to at most 1600 px JPEG before it waits in the queue or travels on 3G.
+async function shrink(file) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, PHOTO_MAX_PX / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
+    return blob && blob.size < file.size ? blob : file;
+  } catch {
+    return file;
+  }
+}

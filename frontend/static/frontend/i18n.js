@@ -1,0 +1,56 @@
+// UI strings from one small JSON catalogue per language; Arabic switches the whole page to right-to-left.
+export const LANGUAGES = ["fr", "en", "ar", "zh"];
+const RTL = new Set(["ar"]);
+const LANG_KEY = "carto.lang";
+const EASY_KEY = "carto.easy";
+
+let strings = {};
+export let lang = "fr";
+
+export function detectLanguage() {
+  const saved = localStorage.getItem(LANG_KEY);
+  if (LANGUAGES.includes(saved)) return saved;
+  for (const tag of navigator.languages || [navigator.language]) {
+    const base = (tag || "").slice(0, 2).toLowerCase();
+    if (LANGUAGES.includes(base)) return base;
+  }
+  return "fr";
+}
+
+export const easy = () => document.documentElement.classList.contains("easy");
+
+export function setEasy(on) {
+  document.documentElement.classList.toggle("easy", on);
+  localStorage.setItem(EASY_KEY, on ? "1" : "");
+}
+export const savedEasy = () => localStorage.getItem(EASY_KEY) === "1";
+
+// In easy-read mode a key "x.easy" (a shorter, plainer sentence) replaces "x" when the catalogue has one.
+export function t(key, vars = {}) {
+  let text = (easy() && strings[`${key}.easy`]) || strings[key] || key;
+  for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, String(value));
+  return text;
+}
+
+export async function setLanguage(code) {
+  lang = LANGUAGES.includes(code) ? code : "fr";
+  const response = await fetch(`/static/frontend/i18n/${lang}.json`);
+  strings = await response.json();
+  localStorage.setItem(LANG_KEY, lang);
+  const html = document.documentElement;
+  html.lang = lang;
+  html.dir = RTL.has(lang) ? "rtl" : "ltr";
+  translate(document);
+}
+
+// data-i18n → text, data-i18n-label → aria-label, data-i18n-placeholder → placeholder.
+export function translate(root) {
+  root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll("[data-i18n-label]").forEach((el) => el.setAttribute("aria-label", t(el.dataset.i18nLabel)));
+  root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  document.title = t("app.title");
+}
+
+// A theme's label (or, in easy-read mode, its easy sentence) in the current language.
+export const themeLabel = (theme) => theme.labels[lang] || theme.labels.fr;
+export const themeEasy = (theme) => (theme.easy && (theme.easy[lang] || theme.easy.fr)) || "";

@@ -1,0 +1,59 @@
+// carto's service worker: the resident's page, its modules, pictograms and catalogues work without network.
+// Static files: cache first (their URLs change with a new VERSION). The page and themes: network first, cache
+// as fallback. Writes are never intercepted: the page's IndexedDB queue owns them.
+const VERSION = "carto-v1";
+const PICTOS = ["numerique", "acceder-droits", "equipement-connexion", "se-former", "emploi", "prevenir-risques",
+  "creer", "participer-informer", "quotidien", "logement", "espace-public-proprete", "mobilite", "securite", "sante",
+  "commerces-services", "espaces-verts", "jeunesse", "culture", "need", "proposal"];
+const MODULES = ["app", "api", "card", "flow", "i18n", "map", "mypins", "queue", "themes"];
+const SHELL = [
+  "/",
+  "/api/themes/",
+  "/static/frontend/carto.css",
+  "/static/vendor/maplibre-gl/maplibre-gl.js",
+  "/static/vendor/maplibre-gl/maplibre-gl.css",
+  ...MODULES.map((m) => `/static/frontend/${m}.js`),
+  ...["fr", "en", "ar", "zh"].map((l) => `/static/frontend/i18n/${l}.json`),
+  ...PICTOS.map((p) => `/static/pictograms/${p}.svg`),
+];
+// Map data worth keeping for an offline visit (the outlines; pins come back with the network).
+const NETWORK_FIRST = ["/", "/api/themes/", "/api/territories/"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== location.origin) return;
+  if (request.mode === "navigate" && url.pathname === "/") {
+    event.respondWith(networkFirst(request, "/"));
+  } else if (NETWORK_FIRST.some((p) => p !== "/" && url.pathname.startsWith(p))) {
+    event.respondWith(networkFirst(request));
+  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit || fetch(request)));
+  }
+});
+
+async function networkFirst(request, key) {
+  const cache = await caches.open(VERSION);
+  try {
+    const response = await fetch(request);
+    if (response.ok) cache.put(key || request, response.clone());
+    return response;
+  } catch (error) {
+    // ignoreVary: DRF answers "Vary: Accept" and the page asks with another Accept than the precache did.
+    const hit = await cache.match(key || request, { ignoreVary: true });
+    if (hit) return hit;
+    throw error;
+  }
+}

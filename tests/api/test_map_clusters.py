@@ -1,0 +1,71 @@
+"""GET /api/pins/clusters/?bbox=&zoom=: cluster counts sum exactly to the visible pins in the box."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.gis.geos import Polygon
+
+from carto.models import Pin
+from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
+
+pytestmark = pytest.mark.django_db
+
+METROPOLE_BBOX = "2.2,48.75,2.6,49.0"
+
+
+def visible_in(bbox: str) -> int:
+    polygon = Polygon.from_bbox(tuple(float(v) for v in bbox.split(",")))
+    polygon.srid = 4326
+    return Pin.objects.visible().filter(public_location__intersects=polygon).count()
+
+
+@pytest.mark.parametrize("zoom", [5, 10, 12, 14, 17])
+def test_cluster_counts_sum_exactly_to_the_visible_pins_in_the_box(client, zoom):
+    for place, n in ((BELLEVILLE, 4), (BONDY, 3), (VILLENEUVE_LA_GARENNE, 2)):
+        for _ in range(n):
+            make_pin(*place)
+    make_pin(*BONDY, status="hidden")
+    make_pin(*BELLEVILLE, status="pending")
+    for bbox in (METROPOLE_BBOX, "2.35,48.85,2.40,48.90", "2.30,48.92,2.50,48.95"):
+        body = client.get("/api/pins/clusters/", {"bbox": bbox, "zoom": zoom}).json()
+        assert sum(c["count"] for c in body["clusters"]) == body["total"] == visible_in(bbox)
+    assert visible_in(METROPOLE_BBOX) == 9
+
+
+def test_at_a_low_zoom_nearby_pins_merge_and_at_a_high_zoom_places_stay_apart(client):
+    for _ in range(3):
+        make_pin(*BELLEVILLE)
+    for _ in range(2):
+        make_pin(*BONDY)
+    # At zoom 4 a grid cell is ~150 km wide: Belleville and Bondy (8 km apart) share one.
+    low = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 4}).json()["clusters"]
+    assert [c["count"] for c in low] == [5]
+    high = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 12}).json()["clusters"]
+    assert sorted(c["count"] for c in high) == [2, 3]
+    assert all(2.2 < c["lon"] < 2.6 and 48.75 < c["lat"] < 49.0 for c in high)
+
+
+def test_filters_apply_to_clusters(client):
+    make_pin(*BELLEVILLE, theme="logement")
+    make_pin(*BELLEVILLE)
+    body = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 10, "theme": "logement"}).json()
+    assert body["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"zoom": 10},
+        {"bbox": METROPOLE_BBOX},
+        {"bbox": METROPOLE_BBOX, "zoom": "23"},
+        {"bbox": METROPOLE_BBOX, "zoom": "-1"},
+        {"bbox": METROPOLE_BBOX, "zoom": "ten"},
+        {"bbox": "2.6,48.75,2.2,49.0", "zoom": 10},
+        {"bbox": "2.2,48.75,200,49.0", "zoom": 10},
+        {"bbox": METROPOLE_BBOX, "zoom": 10, "kind": "rumour"},
+    ],
+)
+def test_bad_cluster_requests_are_400_in_the_json_error_shape(client, params):
+    response = client.get("/api/pins/clusters/", params)
+    assert response.status_code == 400
+    assert set(response.json()["error"]) == {"code", "message", "fields"}

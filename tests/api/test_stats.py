@@ -1,0 +1,131 @@
+"""GET /api/stats/territories/, /api/stats/compare/, /api/stats/hexbins/: rates, suppression, trends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from carto.models import Pin, PinCell
+from tests.factories import BELLEVILLE, BONDY, make_pin
+
+pytestmark = pytest.mark.django_db
+
+PARIS_POPULATION = 2_103_778  # INSEE, as loaded from the shared data
+BONDY_POPULATION = 50_595
+
+
+def pins(place, n, **extra) -> list[Pin]:
+    return [make_pin(*place, **extra) for _ in range(n)]
+
+
+def by_code(body) -> dict:
+    return {row["code"]: row for row in body["territories"]}
+
+
+def test_every_commune_is_listed_with_pins_per_1000_inhabitants_of_its_real_population(client):
+    pins(BELLEVILLE, 6)
+    pins(BELLEVILLE, 5, theme="logement")
+    response = client.get("/api/stats/territories/", {"level": "commune"})
+    assert response.status_code == 200
+    rows = by_code(response.json())
+    assert len(rows) == 130
+    paris = rows["75056"]
+    assert paris["population"] == PARIS_POPULATION
+    assert paris["pins"] == 11
+    assert paris["per_1000"] == pytest.approx(11 * 1000 / PARIS_POPULATION, abs=1e-6)
+    assert paris["by_theme"] == {"acceder-droits": 6, "logement": 5}
+    assert paris["by_theme_per_1000"]["logement"] == pytest.approx(5 * 1000 / PARIS_POPULATION, abs=1e-6)
+    assert rows["93071"]["pins"] == 0 and rows["93071"]["per_1000"] == 0.0  # Sevran: nothing yet
+
+
+def test_small_counts_are_suppressed_and_their_rates_hidden(client):
+    pins(BONDY, 3)
+    pins(BELLEVILLE, 5)
+    pins(BELLEVILLE, 1, theme="logement")
+    rows = by_code(client.get("/api/stats/territories/", {"level": "commune"}).json())
+    bondy = rows["93010"]
+    assert bondy["pins"] == "<5"
+    assert bondy["per_1000"] is None
+    assert bondy["by_theme"] == {"acceder-droits": "<5"}
+    assert rows["75056"]["by_theme"] == {"acceder-droits": 5, "logement": "<5"}
+    assert rows["75056"]["by_theme_per_1000"]["logement"] is None
+
+
+def test_hidden_pins_are_not_counted(client):
+    pins(BONDY, 5)
+    pins(BONDY, 4, status="hidden")
+    rows = by_code(client.get("/api/stats/territories/", {"level": "commune"}).json())
+    assert rows["93010"]["pins"] == 5
+    assert rows["93010"]["per_1000"] == pytest.approx(5 * 1000 / BONDY_POPULATION, abs=1e-6)
+
+
+def test_ept_arrondissement_and_qpv_levels(client):
+    pins(BELLEVILLE, 5)
+    ept = by_code(client.get("/api/stats/territories/", {"level": "ept"}).json())
+    assert len(ept) == 12 and ept["T1"]["pins"] == 5
+    arrondissements = by_code(client.get("/api/stats/territories/", {"level": "arrondissement"}).json())
+    placed = Pin.objects.first().arrondissement
+    assert arrondissements[placed.code]["pins"] == 5
+    assert arrondissements[placed.code]["per_1000"] == pytest.approx(5000 / placed.population, abs=1e-6)
+    qpv = client.get("/api/stats/territories/", {"level": "qpv"}).json()["territories"]
+    assert all(row["per_1000"] is None for row in qpv)  # QPV populations are not in the shared data
+
+
+def test_the_trend_compares_with_the_previous_period_of_equal_length(client):
+    now = timezone.now()
+    old = pins(BELLEVILLE, 5)
+    Pin.objects.filter(pk__in=[p.pk for p in old]).update(created_at=now - dt.timedelta(days=45))
+    pins(BELLEVILLE, 10)
+    since = (now - dt.timedelta(days=30)).date().isoformat()
+    until = (now + dt.timedelta(days=2)).date().isoformat()  # a date is midnight in Paris
+    paris = by_code(
+        client.get("/api/stats/territories/", {"level": "commune", "since": since, "until": until}).json()
+    )["75056"]
+    assert paris["pins"] == 10
+    assert paris["trend"] == {"current": 10, "previous": 5, "change_pct": 100.0}
+
+
+def test_compare_lists_the_territories_side_by_side_in_the_order_given(client):
+    pins(BONDY, 7)
+    pins(BELLEVILLE, 5)
+    body = client.get("/api/stats/compare/", {"territories": "93010,75056,T8"}).json()
+    assert [row["code"] for row in body["territories"]] == ["93010", "75056", "T8"]
+    bondy, paris, est_ensemble = body["territories"]
+    assert bondy["pins"] == 7 and bondy["per_1000"] == pytest.approx(7000 / BONDY_POPULATION, abs=1e-6)
+    assert paris["pins"] == 5
+    assert est_ensemble["pins"] == 7  # Bondy is in T8 Est Ensemble
+
+
+def test_hexbins_read_the_stored_cells(client):
+    pins(BELLEVILLE, 6)
+    pins(BONDY, 2)
+    cells = client.get("/api/stats/hexbins/", {"zoom": 2}).json()["cells"]
+    assert [c["count"] for c in cells] == [8]  # one 600 km cell holds the whole Métropole
+    # z12 cells are 611 m wide: the blurred Belleville pins may straddle two, Bondy's 2 are suppressed.
+    assert PinCell.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] == 8
+    cells = client.get("/api/stats/hexbins/", {"zoom": 12}).json()["cells"]
+    assert all(c["count"] == "<5" or c["count"] >= 5 for c in cells)
+    assert all({"lon", "lat", "count", "cx", "cy", "cell_m"} == set(c) for c in cells)
+    assert client.get("/api/stats/hexbins/", {"zoom": 12, "theme": "logement"}).json()["cells"] == []
+
+
+@pytest.mark.parametrize(
+    "path,params",
+    [
+        ("/api/stats/territories/", {"level": "departement"}),
+        ("/api/stats/territories/", {}),
+        ("/api/stats/territories/", {"level": "commune", "since": "2025-06-01", "until": "2025-01-01"}),
+        ("/api/stats/territories/", {"level": "commune", "theme": "nope"}),
+        ("/api/stats/compare/", {"territories": "93010,99999"}),
+        ("/api/stats/compare/", {}),
+        ("/api/stats/hexbins/", {"zoom": 13}),
+        ("/api/stats/hexbins/", {}),
+    ],
+)
+def test_bad_statistics_requests_are_400_in_the_json_error_shape(client, path, params):
+    response = client.get(path, params)
+    assert response.status_code == 400
+    assert set(response.json()["error"]) == {"code", "message", "fields"}

@@ -1,0 +1,165 @@
+"""Clusters of the same need across territories: incremental, batch, curator overrides, links."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from carto.errors import Conflict, InvalidInput, NotAllowed
+from carto.importers.responses import responses_import
+from carto.models import AuditEntry, Cluster, ClusterTerritory, PinCluster, Response
+from carto.services.clustering import (
+    cluster_assign,
+    cluster_merge,
+    cluster_rename,
+    cluster_split,
+    clusters_rebuild,
+)
+from carto.services.linking import actors_near_pin, coverage, response_link, responses_suggested
+from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
+
+MONTREUIL = (2.4410, 48.8610)  # Montreuil centre, Seine-Saint-Denis (T8 Est Ensemble)
+
+PRINTING = [
+    (BELLEVILLE, "acceder-droits", "Pas d'endroit pour imprimer mes papiers CAF dans le quartier"),
+    (BONDY, "acceder-droits", "impossible d imprimer les documents caf, pas d imprimante chez moi"),
+    (MONTREUIL, "equipement-connexion", "Besoin d'une imprimante pour imprimer les dossiers CAF"),
+    (VILLENEUVE_LA_GARENNE, "acceder-droits", "jdois imprimer mon dossier caf et jai pas d imprimante"),
+]
+LIFT = (BELLEVILLE, "logement", "L'ascenseur de mon immeuble est en panne depuis trois semaines")
+RATS = (BONDY, "espace-public-proprete", "Des rats partout dans la cour de la cité, les poubelles débordent")
+
+
+def pins_of(specs):
+    return [make_pin(*where, theme=theme, text=text) for where, theme, text in specs]
+
+
+def cluster_of(pin) -> Cluster:
+    return PinCluster.objects.select_related("cluster").get(pin=pin).cluster
+
+
+@pytest.mark.django_db
+def test_the_same_need_in_four_communes_of_three_epts_ends_in_one_cluster_spanning_them():
+    pins = pins_of(PRINTING)
+    clusters = {cluster_assign(pin).pk for pin in pins}
+    assert len(clusters) == 1
+    cluster = Cluster.objects.get(pk=clusters.pop())
+    assert cluster.pin_count == 4
+    assert cluster.territory_count == 4
+    spans = ClusterTerritory.objects.filter(cluster=cluster)
+    assert spans.filter(territory__kind="ept").count() == 3
+    assert spans.filter(territory__kind="commune").count() == 4
+    assert cluster.themes == ["acceder-droits", "equipement-connexion"]
+
+
+@pytest.mark.django_db
+def test_unrelated_needs_stay_apart():
+    printing, lift, rats = pins_of([PRINTING[0], LIFT, RATS])
+    assert len({cluster_assign(pin).pk for pin in (printing, lift, rats)}) == 3
+
+
+@pytest.mark.django_db
+def test_assigning_a_pin_twice_keeps_its_cluster_and_counts():
+    pin = pins_of(PRINTING[:1])[0]
+    first = cluster_assign(pin)
+    assert cluster_assign(pin).pk == first.pk
+    assert Cluster.objects.get(pk=first.pk).pin_count == 1
+
+
+@pytest.mark.django_db
+def test_a_pending_pin_is_not_clustered():
+    pin = make_pin(status="pending")
+    assert cluster_assign(pin) is None
+    assert not PinCluster.objects.filter(pin=pin).exists()
+
+
+@pytest.mark.django_db
+def test_recluster_gives_the_same_groups_as_incremental_assignment_and_is_deterministic():
+    pins = pins_of([*PRINTING, LIFT, RATS])
+    for pin in pins:
+        cluster_assign(pin)
+    clusters_rebuild()
+    first = [cluster_of(p).pk for p in pins]
+    clusters_rebuild()
+    assert [cluster_of(p).pk for p in pins] == first
+    assert len(set(first)) == 3
+    assert Cluster.objects.get(pk=first[0]).territory_count == 4
+
+
+@pytest.mark.django_db
+def test_curator_overrides_survive_recluster(moderator):
+    pins = pins_of([*PRINTING, LIFT, RATS])
+    for pin in pins:
+        cluster_assign(pin)
+    printing, lift, rats = cluster_of(pins[0]), cluster_of(pins[4]), cluster_of(pins[5])
+    merged = cluster_merge(cluster=lift, other=rats, actor=moderator, reason="same building")
+    cluster_rename(cluster=merged, label="Immeuble dégradé", actor=moderator)
+    alone = cluster_split(cluster=printing, pin=pins[3], actor=moderator)
+    assert alone.pin_count == 1 and cluster_of(pins[0]).pin_count == 3
+
+    call_command("recluster", verbosity=0)
+
+    assert cluster_of(pins[4]).pk == cluster_of(pins[5]).pk
+    assert cluster_of(pins[4]).label == "Immeuble dégradé"
+    assert cluster_of(pins[3]).pk != cluster_of(pins[0]).pk
+    assert cluster_of(pins[0]).pk == cluster_of(pins[1]).pk == cluster_of(pins[2]).pk
+    assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == [
+        "cluster_merge",
+        "cluster_rename",
+        "cluster_split",
+    ]
+
+
+@pytest.mark.django_db
+def test_merging_a_cluster_with_itself_is_refused(moderator):
+    cluster = cluster_assign(make_pin())
+    with pytest.raises(InvalidInput):
+        cluster_merge(cluster=cluster, other=cluster, actor=moderator)
+
+
+@pytest.mark.django_db
+def test_a_resident_cannot_curate(resident):
+    a, b = (cluster_assign(p) for p in pins_of([LIFT, RATS]))
+    with pytest.raises(NotAllowed):
+        cluster_merge(cluster=a, other=b, actor=resident)
+    assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_printing_need_near_belleville_gets_real_actors_helping_with_paperwork():
+    pin = make_pin(*BELLEVILLE, theme="acceder-droits", text="imprimer mes papiers CAF")
+    nearby = actors_near_pin(pin)
+    assert 1 <= len(nearby) <= 5
+    assert "Aide aux démarches administratives" in nearby[0].actor.services
+    assert all(set(n.actor.services) & set(pin.theme.services) for n in nearby)
+    assert all(n.distance_m % 50 == 0 and n.distance_m <= 3000 for n in nearby)
+
+
+@pytest.mark.django_db
+def test_responses_import_is_idempotent():
+    responses_import()  # load_all already ran once for the session
+    again = responses_import()
+    assert Response.objects.count() == 12
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 12)
+
+
+@pytest.mark.django_db
+def test_responses_are_suggested_until_linked_then_the_cluster_is_covered(association):
+    responses_import()
+    pins = pins_of(PRINTING)
+    for pin in pins:
+        cluster_assign(pin)
+    cluster = cluster_of(pins[0])
+    suggested = {r.slug for r in responses_suggested(cluster)}
+    assert {"france-services", "aidants-connect", "strategie-parisienne-inclusion-numerique"} <= suggested
+    assert "promeneurs-du-net" not in suggested  # no shared theme
+    assert [c.pk for c in coverage(min_territories=3).gaps] == [cluster.pk]
+
+    response_link(cluster=cluster, response=Response.objects.get(slug="france-services"), actor=association)
+
+    assert "france-services" not in {r.slug for r in responses_suggested(cluster)}
+    assert coverage(min_territories=3).gaps == []
+    with pytest.raises(Conflict):
+        response_link(
+            cluster=cluster, response=Response.objects.get(slug="france-services"), actor=association
+        )

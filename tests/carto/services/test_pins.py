@@ -1,0 +1,105 @@
+"""Pin services: submission with screening, anti-abuse rules, supports, photo staging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+from PIL import Image
+
+from carto.errors import InvalidInput, NotAllowed
+from carto.models import Pin, WriteCounter
+from carto.services import abuse
+from carto.services.pins import pin_submit
+from carto.services.supports import pin_support, pin_unsupport
+from tests.factories import BELLEVILLE, make_pin
+
+
+def submit(**extra):
+    values = {
+        "client_uuid": uuid.uuid4(),
+        "kind": "need",
+        "theme_slug": "mobilite",
+        "text": "Le trottoir est trop étroit pour les poussettes",
+        "location": Point(*BELLEVILLE, srid=4326),
+        "device_hash": "d" * 64,
+        "ip_hash": "i" * 64,
+    }
+    values.update(extra)
+    return pin_submit(**values)
+
+
+@pytest.mark.parametrize(
+    ("text", "spammy"),
+    [
+        ("Le lampadaire de la rue est cassé depuis un mois", False),
+        ("Besoin d'aide pour ma déclaration CAF, je n'ai pas d'imprimante", False),
+        ("Visitez http://promo.example.com et www.casino.xyz", True),
+        ("ACHETEZ MAINTENANT DES MONTRES PAS CHERES http://x.ru", True),
+        ("AAAAAAAAAAAA CLIQUEZ ICI TOUT DE SUITE MAINTENANT", True),
+        ("TROTTOIR CASSÉ DEVANT L'ÉCOLE", False),
+    ],
+)
+def test_spam_score_flags_links_shouting_and_repetition(text, spammy):
+    assert (abuse.spam_score(text) >= abuse.SPAM_THRESHOLD) is spammy
+
+
+@pytest.mark.django_db
+def test_the_same_text_resent_by_a_device_raises_its_score():
+    submit(text="Il faut plus de bancs")
+    history = abuse.device_history("d" * 64, "Il faut plus de bancs")
+    assert history.same_text == 1
+    assert abuse.spam_score("Il faut plus de bancs", history=history) > abuse.spam_score(
+        "Il faut plus de bancs"
+    )
+
+
+@pytest.mark.django_db
+def test_counter_hit_counts_within_the_hour_and_restarts_in_the_next():
+    now = timezone.now().replace(minute=10)
+    assert [abuse.counters_hit(["k", "j"], now=now)["k"] for _ in range(3)] == [1, 2, 3]
+    assert abuse.counters_hit(["k"], now=now + dt.timedelta(hours=1)) == {"k": 1}
+    assert WriteCounter.objects.filter(key="k").count() == 2
+    assert WriteCounter.objects.get(key="j").count == 3
+
+
+@pytest.mark.django_db
+def test_an_old_device_is_no_longer_new():
+    for i in range(3):
+        submit(text=f"Besoin {i}")
+    Pin.objects.update(created_at=timezone.now() - dt.timedelta(days=2))
+    assert not abuse.new_device_over_limit(abuse.device_history("d" * 64, ""))
+
+
+@pytest.mark.django_db
+def test_pin_submit_refuses_an_unknown_theme_and_a_non_aidant_mediation(resident):
+    with pytest.raises(InvalidInput):
+        submit(theme_slug="nope")
+    with pytest.raises(NotAllowed):
+        submit(author=resident, structure_source_id="x", consent=True)
+    assert Pin.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_replay_with_a_photo_does_not_attach_a_second_photo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    buf = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(buf, "PNG")
+    key = uuid.uuid4()
+    first = submit(client_uuid=key, photo=buf.getvalue())
+    again = submit(client_uuid=key, photo=buf.getvalue())
+    assert first.created and not again.created
+    assert again.pin.photos.count() == 1
+
+
+@pytest.mark.django_db
+def test_supports_are_counted_exactly_and_withdrawn(resident):
+    pin = make_pin()
+    assert pin_support(pin_id=pin.pk, device_hash="a" * 64).created
+    assert not pin_support(pin_id=pin.pk, device_hash="a" * 64).created
+    assert pin_support(pin_id=pin.pk, user=resident).support_count == 2
+    assert pin_unsupport(pin_id=pin.pk, device_hash="a" * 64).support_count == 1
