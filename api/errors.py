@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -63,6 +63,10 @@ def exception_handler(exc, context) -> Response | None:
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
+    elif isinstance(exc, DataError):
+        # A value PostgreSQL cannot take (NUL byte, integer out of range) came from the client: a 400.
+        logger.info("database refused a value: %s", type(exc).__name__)
+        return Response(error_body("invalid_input", "A value in the request is not valid."), status=400)
     elif isinstance(exc, DatabaseError):
         logger.error("database error: %s", type(exc).__name__)
         return Response(error_body("server_error", "Unexpected server error."), status=500)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 from api.errors import error_body
 
@@ -42,9 +42,15 @@ class ApiErrorMiddleware:
                 response["Retry-After"] = "5"
                 return response
             # Pages: a friendly message in the resident's language, not a trace.
-            response = render(request, "503.html", status=503)
+            # Rendered without the request: its context processors would read the session, i.e. the database.
+            response = HttpResponse(render_to_string("503.html"), status=503)
             response["Retry-After"] = "5"
             return response
+        if request.path.startswith("/api/") and isinstance(exception, DataError):
+            # A value PostgreSQL cannot take (NUL byte, integer out of range) came from the client.
+            return JsonResponse(
+                error_body("invalid_input", "A value in the request is not valid."), status=400
+            )
         if request.path.startswith("/api/"):
             logger.error("unhandled API error: %s", type(exception).__name__)
             return JsonResponse(error_body("server_error", "Unexpected server error."), status=500)

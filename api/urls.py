@@ -1,8 +1,21 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import obtain_auth_token
 
 from api import tiles
-from api.views import actors, clusters, coverage, exports, map_clusters, pins, stats, territories, themes
+from api.views import (
+    account,
+    actors,
+    clusters,
+    coverage,
+    exports,
+    map_clusters,
+    moderation,
+    pins,
+    stats,
+    territories,
+    themes,
+)
 
 urlpatterns = [
     path("territories/", territories.TerritoryListView.as_view(), name="territory-list"),
@@ -32,6 +45,37 @@ urlpatterns = [
     path("coverage/", coverage.CoverageView.as_view(), name="coverage"),
     path("exports/pins.csv", exports.pins_csv, name="export-pins-csv"),
     path("exports/pins.geojson", exports.pins_geojson, name="export-pins-geojson"),
+    path("account/export/", account.AccountExportLinkView.as_view(), name="account-export"),
+    path(
+        "account/export/<str:token>/",
+        account.AccountExportDownloadView.as_view(),
+        name="account-export-download",
+    ),
+    path("account/delete/", account.AccountDeleteView.as_view(), name="account-delete"),
+    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("pins/<int:pk>/flags/", moderation.PinFlagView.as_view(), name="pin-flags"),
+    path("pins/<int:pk>/status/", moderation.PinStatusView.as_view(), name="pin-status"),
+    path("pins/<int:pk>/timeline/", moderation.PinTimelineView.as_view(), name="pin-timeline"),
+    path("pins/<int:pk>/comments/", moderation.PinCommentsView.as_view(), name="pin-comments"),
+    path("moderation/queue/", moderation.ModerationQueueView.as_view(), name="moderation-queue"),
+    *(
+        path(
+            f"moderation/pins/<int:pk>/{op}/",
+            moderation.PinModerationView.as_view(operation=op),
+            name=f"pin-{op}",
+        )
+        for op in ("hide", "restore", "redact")
+    ),
+    *(
+        path(
+            f"moderation/comments/<int:pk>/{op}/",
+            moderation.CommentModerationView.as_view(operation=op),
+            name=f"comment-{op}",
+        )
+        for op in ("hide", "restore")
+    ),
+    path("audit/", moderation.AuditView.as_view(), name="audit"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves its start-up script as a file: the CSP forbids inline scripts.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]

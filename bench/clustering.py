@@ -66,9 +66,75 @@ def run(items, orders: Sequence[Sequence[int]]) -> tuple[float, float, float, fl
     return tuple(statistics.fmean(s[k] for s in scores) for k in range(5))  # type: ignore[return-value]
 
 
+def run_e5(items, orders: Sequence[Sequence[int]]):
+    """The e5 production path (greedy_groups_e5, devset mean) + cross-lingual shares (en, ar)."""
+    import numpy as np
+
+    from carto.clustering import embeddings as e5
+
+    raw = e5.encode_raw([t for t, _, _ in items])
+    units = e5.centre(raw, e5.default_mean())
+    truth = [label for _, label, _ in items]
+    scores = []
+    for order in orders:
+        groups = clustering.greedy_groups_e5(
+            [(i, items[i][0], items[i][2]) for i in order], units[np.asarray(order)]
+        )
+        pred = [0] * len(items)
+        for g, group in enumerate(groups):
+            for i in group.members:
+                pred[i] = g
+        p, r, f = pairwise_prf(pred, truth)
+        cross = {}
+        for script, test in (("en", _english), ("ar", _arabic)):
+            hits = [
+                any(
+                    pred[j] == pred[i] and not _english(items[j][0]) and not _arabic(items[j][0])
+                    for j in range(len(items))
+                    if truth[j] == truth[i] and j != i
+                )
+                for i in range(len(items))
+                if test(items[i][0]) and not truth[i].startswith("single-")
+            ]
+            cross[script] = sum(hits) / len(hits) if hits else float("nan")
+        scores.append((p, r, f, adjusted_rand(pred, truth), len(groups), cross["en"], cross["ar"]))
+    return tuple(statistics.fmean(s[k] for s in scores) for k in range(7))
+
+
+def _arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
+_EN = {"the", "my", "is", "no", "to", "and", "there", "in", "of", "for", "i", "we", "our", "nowhere"}
+
+
+def _english(text: str) -> bool:
+    words = text.lower().split()
+    return sum(w in _EN for w in words) >= 2 and text.isascii()
+
+
 def quality(args) -> None:
     items = devset_items()
     orders = orders_for(len(items), args.orders)
+    from carto.clustering import embeddings as e5
+
+    if e5.available():
+        saved_e5 = (e5.THRESHOLD, e5.THEME_BONUS)
+        print(
+            f"{'e5 variant':<30} {'thr':>5} {'bonus':>5} {'P':>6} {'R':>6} {'F1':>6} {'ARI':>6} {'clust':>6} {'en':>5} {'ar':>5}"
+        )
+        grid = [(saved_e5[0], saved_e5[1]), (saved_e5[0], 0.0)]
+        if args.sweep:
+            grid += [(t, b) for t in (0.23, 0.25, 0.29, 0.31) for b in (0.0, 0.02, 0.05)]
+        for thr, bonus in grid:
+            e5.THRESHOLD, e5.THEME_BONUS = thr, bonus
+            p, r, f, ari, k, en, ar = run_e5(items, orders)
+            name = "production (e5)" if (thr, bonus) == saved_e5 else "  variant"
+            print(
+                f"{name:<30} {thr:5.2f} {bonus:5.2f} {p:6.3f} {r:6.3f} {f:6.3f} {ari:6.3f} {k:6.1f} {en:5.2f} {ar:5.2f}",
+                flush=True,
+            )
+        e5.THRESHOLD, e5.THEME_BONUS = saved_e5
     truth_clusters = len({label for _, label, _ in items})
     print(f"devset: {len(items)} texts, {truth_clusters} true clusters, {len(orders)} arrival orders")
     print(f"{'variant':<44} {'thr':>5} {'P':>6} {'R':>6} {'F1':>6} {'ARI':>6} {'clusters':>8}")

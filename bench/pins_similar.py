@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate_pins import GROUP_SIZE, GROUPS, SEED, ensure_pins, group_uuid, use_bench_database  # noqa: E402
+from bench.run_all import emit  # noqa: E402
 
 BASELINE_SQL = """
 SELECT p.id FROM carto_pin p
@@ -97,6 +98,21 @@ def main() -> None:
     print(
         f"recall@10: {statistics.mean(recall):.3f}  plain trigram baseline: {statistics.mean(baseline_recall):.3f}"
     )
+    api_p95 = pct(api_times[warm:], 0.95)
+    emit("pins_similar", "endpoint p50 / bare SQL p50", api_p50 * 1000, bare_p50 * 1000, api_p50 / bare_p50,
+         "<= 1.5x", api_p50 / bare_p50 <= 1.5)  # fmt: skip
+    emit(
+        "pins_similar",
+        "endpoint p95 (absolute, ms)",
+        api_p95 * 1000,
+        None,
+        None,
+        "<= 50 ms",
+        api_p95 <= 0.050,
+    )
+    emit("pins_similar", "recall@10 / plain trigram recall@10", statistics.mean(recall),
+         statistics.mean(baseline_recall), statistics.mean(recall) / max(statistics.mean(baseline_recall), 1e-9),
+         "> 1x", statistics.mean(recall) > statistics.mean(baseline_recall))  # fmt: skip
 
 
 if __name__ == "__main__":

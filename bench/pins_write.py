@@ -1,6 +1,6 @@
 """POST /api/pins/ p50 against a bare INSERT of the same row, measured in the same run.
 
-    .venv/bin/python bench/pins_write.py [--n 300]
+    .venv/bin/python bench/pins_write.py [--n 120] [--no-split]
 
 Both sides write to the bench database (bench/generate_pins.py) through the same connection.
 The API side goes through the Django test Client: parsing, validation, replay check, placement in
@@ -17,10 +17,12 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate_pins import ensure_pins, use_bench_database  # noqa: E402
+from bench.run_all import emit  # noqa: E402
 
 BARE_INSERT = """
 INSERT INTO carto_pin (client_uuid, request_fingerprint, kind, theme_id, text, language, location, public_location,
@@ -37,8 +39,10 @@ FROM (VALUES (%s, 'need', %s::bigint, %s, 'fr', ST_GeomFromEWKB(%s), ST_GeomFrom
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--n", type=int, default=120)
     parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--split", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the request without its after-commit clustering")  # fmt: skip
     args = parser.parse_args()
     use_bench_database()
     ensure_pins(args.count, 200)
@@ -54,7 +58,9 @@ def main() -> None:
     client = Client()
     lons = [2.3790 + 0.0004 * (i % 25) for i in range(args.n)]
     api, bare = [], []
-    for i in range(args.n):
+    created: list[int] = []
+
+    def post(client, i):
         body = {
             "client_uuid": str(uuid.uuid4()),
             "kind": "need",
@@ -66,9 +72,15 @@ def main() -> None:
         started = time.perf_counter()
         response = client.post("/api/pins/", json.dumps(body), content_type="application/json",
                                HTTP_X_DEVICE_TOKEN=token)  # fmt: skip
-        api.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
         assert response.status_code == 201, response.content
-        pin = Pin.objects.get(pk=response.json()["id"])
+        created.append(response.json()["id"])
+        return elapsed, response.json()["id"]
+
+    for i in range(args.n):
+        elapsed, pin_id = post(client, i)
+        api.append(elapsed)
+        pin = Pin.objects.get(pk=pin_id)
         params = [
             str(uuid.uuid4()), pin.request_fingerprint, pin.theme_id, pin.text, bytes(pin.location.ewkb),
             bytes(pin.public_location.ewkb), pin.commune_id, pin.ept_id, pin.arrondissement_id, pin.qpv_id,
@@ -76,13 +88,27 @@ def main() -> None:
         ]  # fmt: skip
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(BARE_INSERT, params)
+            cursor.execute(BARE_INSERT + " RETURNING id", params)
+            created.append(cursor.fetchone()[0])
         bare.append(time.perf_counter() - started)
     warm = args.n // 10  # the first requests pay for imports and caches
     api_p50, bare_p50 = statistics.median(api[warm:]), statistics.median(bare[warm:])
     print(f"pins in table: {Pin.objects.count()}")
     print(f"POST /api/pins/ p50 {api_p50 * 1000:.2f} ms   bare INSERT p50 {bare_p50 * 1000:.2f} ms")
     print(f"ratio API / bare INSERT: {api_p50 / bare_p50:.1f}x (target <= 2x)")
+    emit("pins_write", "POST /api/pins/ p50 / bare INSERT p50", api_p50 * 1000, bare_p50 * 1000,
+         api_p50 / bare_p50, "<= 2x", api_p50 / bare_p50 <= 2)  # fmt: skip
+    if args.split:
+        # The same request with the after-commit cluster assignment (carto.services.clustering, run by
+        # on_commit in the request thread) replaced by a no-op: what the write path itself costs.
+        with mock.patch("carto.services.pins.cluster_assign", lambda pin: None):
+            alone = [post(client, i)[0] for i in range(args.n // 2)]
+        alone_p50 = statistics.median(alone[warm:])
+        print(f"POST /api/pins/ p50 without after-commit clustering {alone_p50 * 1000:.2f} ms")
+        emit("pins_write", "POST p50 without after-commit clustering / bare INSERT p50", alone_p50 * 1000,
+             bare_p50 * 1000, alone_p50 / bare_p50, "(diagnostic)", None)  # fmt: skip
+    # Leave the data set as generated (the other benches compare its size with --count).
+    Pin.objects.filter(pk__in=created).delete()
 
 
 if __name__ == "__main__":

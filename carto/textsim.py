@@ -371,6 +371,12 @@ class E5Encoder:
             return []
         return [[float(x) for x in row] for row in self._model.query(list(texts))]
 
+    def raw_array(self, texts: Sequence[str]) -> Any:
+        """Uncentred unit vectors as one (n, 384) float32 numpy array (what production stores)."""
+        import numpy as np
+
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
     def fit(self, texts: Sequence[str]) -> E5Encoder:
         """Learn the mean vector on a sample of pins (the same sample as TfidfModel.fit)."""
         rows = self.raw(texts)

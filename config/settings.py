@@ -32,7 +32,9 @@ DATABASES["default"]["OPTIONS"].update(
     {
         # Fail fast when PostgreSQL is unreachable, and bound any runaway query.
         "connect_timeout": env.int("CARTO_DB_CONNECT_TIMEOUT", default=3),
-        "options": f"-c statement_timeout={env.int('CARTO_DB_STATEMENT_TIMEOUT_MS', default=15000)}",
+        # JIT compilation costs more than it saves on our short PostGIS queries (measured in bench/pins_bbox.py:
+        # 470 ms of a 917 ms bbox query was JIT), because PostGIS marks its functions expensive.
+        "options": f"-c statement_timeout={env.int('CARTO_DB_STATEMENT_TIMEOUT_MS', default=15000)} -c jit=off",
     }
 )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CARTO_DB_CONN_MAX_AGE", default=60)
@@ -62,6 +64,9 @@ CARTO_DATA_DIR = Path(env.str("CARTO_DATA_DIR", default=str(BASE_DIR.parent / "s
 CARTO_BASEMAP_URL = env.str("CARTO_BASEMAP_URL", default="")
 # Seeds the deterministic blur of public locations; changing it moves every future pin's public point.
 CARTO_BLUR_SECRET = env.str("CARTO_BLUR_SECRET", default=SECRET_KEY)
+CARTO_CLUSTERING_METHOD = env.str("CARTO_CLUSTERING_METHOD", default="auto")
+if CARTO_CLUSTERING_METHOD not in ("auto", "e5", "tfidf"):
+    raise ImproperlyConfigured("CARTO_CLUSTERING_METHOD must be auto, e5 or tfidf")
 CARTO_PINS_MAX_FEATURES = env.int("CARTO_PINS_MAX_FEATURES", default=5000)
 CARTO_PINS_PAGE_SIZE = env.int("CARTO_PINS_PAGE_SIZE", default=500)
 CARTO_THROTTLE_DEVICE_PER_HOUR = env.int("CARTO_THROTTLE_DEVICE_PER_HOUR", default=30)
@@ -91,6 +96,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP and no-store on signed-in answers, around everything else (api/security.py).
+    "api.security.SecurityHeadersMiddleware",
     "api.middleware.ApiErrorMiddleware",
     # Before anything reads the database: decides primary or replica for the whole request.
     "config.db_router.PrimaryPinningMiddleware",
@@ -180,6 +187,19 @@ LOGGING = {
     # Django's request logger prints the full path (with query string, which may hold coordinates).
     "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
+
+# Login lock-out (api/security.py): this many failures for one username from one address in the
+# window refuse further attempts until the window passes.
+AUTHENTICATION_BACKENDS = ["api.security.LockoutModelBackend"]
+CARTO_LOGIN_MAX_FAILURES = env.int("CARTO_LOGIN_MAX_FAILURES", default=5)
+CARTO_LOGIN_LOCKOUT_SECONDS = env.int("CARTO_LOGIN_LOCKOUT_SECONDS", default=900)
+# Personal data (carto/services/accounts.py): exact locations of closed pins and IP hashes are purged
+# after these delays (manage.py purge_retention, daily); a data export link works once, this long.
+CARTO_RETENTION_DAYS = env.int("CARTO_RETENTION_DAYS", default=365)
+CARTO_IP_HASH_RETENTION_DAYS = env.int("CARTO_IP_HASH_RETENTION_DAYS", default=30)
+CARTO_EXPORT_LINK_SECONDS = env.int("CARTO_EXPORT_LINK_SECONDS", default=900)
+if CARTO_LOGIN_MAX_FAILURES < 1 or CARTO_LOGIN_LOCKOUT_SECONDS < 60:
+    raise ImproperlyConfigured("CARTO_LOGIN_MAX_FAILURES must be >= 1 and CARTO_LOGIN_LOCKOUT_SECONDS >= 60")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

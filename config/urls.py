@@ -10,6 +10,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("open311/v2/", include("api.open311.urls")),
     path("", include("frontend.urls")),
     # Photos are already stripped of metadata and named at random; in production nginx serves MEDIA_ROOT.
     re_path(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
 
 # Tables written by tests that need committed data (concurrency, live server): emptied after each such test.
 # Reference data (territories, themes, actors) is loaded once and never touched.
@@ -27,14 +28,37 @@ VOLATILE_TABLES = [
     "carto_cluster",
     "carto_clusteringmodel",
     "carto_pin_cell",
+    "carto_flag",
+    "carto_statuschange",
+    "carto_comment",
+    "carto_apikey",
+    "carto_usedlink",
 ]
 
 
+def pytest_configure(config):
+    # Password hashing is deliberately slow (PBKDF2); the cast of signed-in users does not need it in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the real territories, QPV list, actors and themes from CARTO_DATA_DIR into the test database."""
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """Create the test database and load the real territories, QPV list, actors, themes and responses.
+
+    Written out instead of extending pytest-django's fixture: that one only creates databases for tests
+    marked django_db, so a run of committed_db tests alone would have written to the development database.
+    """
     with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
         call_command("load_all", verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        try:
+            teardown_databases(config, verbosity=0)
+        except Exception as exc:  # noqa: BLE001 (a leftover connection must not fail the run)
+            request.node.warn(pytest.PytestWarning(f"could not drop the test database: {exc!r}"))
 
 
 def _empty_volatile_tables() -> None:

@@ -12,8 +12,8 @@ class ActorFeatureSerializer(GeoFeatureModelSerializer):
 
     location = GeometryField(source="location_wgs84", read_only=True, precision=6)
     id = serializers.CharField(source="source_id", read_only=True)
-    commune = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    arrondissement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    commune = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    arrondissement = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     located = serializers.BooleanField(source="is_located", read_only=True)
 
     class Meta:

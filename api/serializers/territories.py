@@ -11,7 +11,7 @@ class TerritoryFeatureSerializer(GeoFeatureModelSerializer):
     """A territory as a GeoJSON feature in WGS84 (the queryset annotates `geometry_wgs84`)."""
 
     geometry = GeometryField(source="geometry_wgs84", read_only=True, precision=5)
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     communes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:

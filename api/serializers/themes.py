@@ -7,7 +7,7 @@ from carto.models import Theme
 
 
 class ThemeSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     pictogram_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -26,7 +26,28 @@ class ActorListView(APIView):
             OpenApiParameter("service", str, description="a service of the national schema"),
             OpenApiParameter("mgp", bool, description="only actors in the Métropole"),
         ],
-        responses=ActorFeatureSerializer(many=True),
+        # A GeoJSON FeatureCollection (the geometry is an annotation drf-spectacular cannot type).
+        responses={
+            200: {
+                "type": "object",
+                "required": ["type", "features"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["type", "geometry", "properties"],
+                            "properties": {
+                                "type": {"type": "string", "enum": ["Feature"]},
+                                "geometry": {"type": "object", "nullable": True},
+                                "properties": {"type": "object"},
+                            },
+                        },
+                    },
+                },
+            }
+        },  # fmt: skip
     )
     def get(self, request):
         actors = Actor.objects.select_related("commune", "arrondissement").annotate(

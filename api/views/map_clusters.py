@@ -26,6 +26,7 @@ class PinClusterView(APIView):
     """Visible pins of the box grouped per grid cell; the counts sum exactly to the pins in the box."""
 
     @extend_schema(
+        responses={200: {"type": "object"}},
         parameters=[
             OpenApiParameter("bbox", str, required=True, description="minlon,minlat,maxlon,maxlat (WGS84)"),
             OpenApiParameter("zoom", int, required=True),
@@ -33,7 +34,7 @@ class PinClusterView(APIView):
             OpenApiParameter("kind", str),
             OpenApiParameter("status", str),
             OpenApiParameter("since", str),
-        ]
+        ],
     )
     def get(self, request):
         bbox = parse_bbox(request.query_params.get("bbox"))

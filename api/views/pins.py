@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.params import parse_bbox, parse_since
-from api.serializers.pins import parse_location, parse_pin_input, pin_feature, pin_features
+from api.serializers.pins import (
+    created_pin_feature,
+    parse_location,
+    parse_pin_input,
+    pin_collection_page,
+    pin_feature,
+    pin_features,
+)
 from carto.errors import DomainError, InvalidInput, NotAllowed
 from carto.geo import API_SRID
 from carto.models import Pin, Territory, Theme
@@ -26,12 +36,17 @@ BATCH_MAX = 50
 DEVICE_TOKEN_LENGTHS = (16, 200)
 
 
+def escape_json(body: bytes) -> bytes:
+    """<, > and & as \\u escapes (they only occur inside JSON strings), and U+2028/2029 as DRF does."""
+    body = body.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+    return body.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+
+
 class EscapingJSONRenderer(JSONRenderer):
     """JSON with <, > and & as \\u escapes: residents' text can never become markup, even if misused."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        body = super().render(data, accepted_media_type, renderer_context)
-        return body.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+        return escape_json(super().render(data, accepted_media_type, renderer_context))
 
 
 def device_hash(request) -> str:
@@ -103,12 +118,26 @@ def submit(request, data, *, from_text: bool, photo: bytes | None = None):
         consent=pin_input.consent,
         photo=photo,
     )
-    return pin_feature(result.pin.pk, owner=True), result.created
+    feature = created_pin_feature(result.pin) if result.created and photo is None else None
+    return feature or pin_feature(result.pin.pk, owner=True), result.created
 
 
 class PinListView(PinsAPIView):
     """Visible pins as a paginated GeoJSON FeatureCollection; POST records a pin."""
 
+    @extend_schema(
+        operation_id="pins_list",
+        parameters=[
+            OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (WGS84)"),
+            OpenApiParameter("theme", {"type": "string", "maxLength": 40}),
+            OpenApiParameter("kind", str, enum=list(Pin.Kind.values)),
+            OpenApiParameter("status", str, enum=[str(s) for s in Pin.VISIBLE_STATUSES]),
+            OpenApiParameter("territory", {"type": "string", "maxLength": 20}),
+            OpenApiParameter("since", {"type": "string", "format": "date-time"}),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
+        ],
+        responses={200: {"type": "object", "required": ["type", "features"], "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}}}}},
+    )  # fmt: skip
     def get(self, request):
         params = request.query_params
         pins = Pin.objects.visible()
@@ -144,7 +173,12 @@ class PinListView(PinsAPIView):
             pins = pins.filter(created_at__gte=since)
         page = _page_number(params.get("page"))
 
-        count = pins.count()
+        size = settings.CARTO_PINS_PAGE_SIZE
+        start = (page - 1) * size
+        # One SELECT returns the total and the page's features as JSON text (see pin_collection_page).
+        count, features = pin_collection_page(pins, start=start, size=size)
+        if count is None:
+            count = pins.count() if start else 0
         if count > settings.CARTO_PINS_MAX_FEATURES:
             raise DomainError(
                 "too_many_features",
@@ -152,17 +186,21 @@ class PinListView(PinsAPIView):
                 "/api/pins/clusters/ or the vector tiles /api/tiles/pins/{z}/{x}/{y}.mvt",
                 status=413,
             )
-        size = settings.CARTO_PINS_PAGE_SIZE
-        start = (page - 1) * size
-        features = pin_features(pins.order_by("-created_at", "-id")[start : start + size])
         next_url = None
         if start + size < count:
             query = params.copy()
             query["page"] = str(page + 1)
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return Response({"type": "FeatureCollection", "count": count, "next": next_url, "features": features})
+        head = json.dumps({"type": "FeatureCollection", "count": count, "next": next_url})
+        # The features are already JSON: spliced in as text, escaped as EscapingJSONRenderer does.
+        body = f'{head[:-1]}, "features": {features}}}'.encode()
+        return HttpResponse(escape_json(body), content_type="application/json")
 
-    @extend_schema(request=None, responses=None)
+    @extend_schema(
+        request={"application/json": {"type": "object", "additionalProperties": False, "required": ["client_uuid", "kind", "theme", "text", "lat", "lon"], "properties": {"client_uuid": {"type": "string", "format": "uuid"}, "kind": {"type": "string", "enum": ["need", "proposal"]}, "theme": {"type": "string", "maxLength": 40}, "text": {"type": "string", "minLength": 1, "maxLength": 1000}, "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}, "language": {"type": "string", "maxLength": 16}}}},
+        parameters=[OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER)],
+        responses={201: {"type": "object"}, 200: {"type": "object"}},
+    )  # fmt: skip
     def post(self, request):
         refuse_large_body(request)
         from_text = request.content_type.startswith("multipart/")
@@ -190,6 +228,16 @@ def _page_number(value: str | None) -> int:
 class PinDetailView(PinsAPIView):
     """One visible pin; its own device or author also sees it while pending, with the reason."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "X-Device-Token",
+                {"type": "string", "minLength": 16, "maxLength": 200},
+                OpenApiParameter.HEADER,
+            )
+        ],
+        responses={200: {"type": "object"}},
+    )
     def get(self, request, pk: int):
         if Pin.objects.visible().filter(pk=pk).exists():
             own = owned_by(request)
@@ -205,6 +253,13 @@ class PinDetailView(PinsAPIView):
 class PinMineView(PinsAPIView):
     """The pins among ?ids= that this device (or signed-in author) made, whatever their status."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ids", {"type": "string", "pattern": "^[0-9]{1,18}(,[0-9]{1,18}){0,499}$"}),
+            OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER),
+        ],
+        responses={200: {"type": "object", "required": ["type", "features"], "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}}}}},
+    )  # fmt: skip
     def get(self, request):
         own = owned_by(request)
         raw = request.query_params.get("ids", "")
@@ -222,6 +277,15 @@ class PinMineView(PinsAPIView):
 class PinSimilarView(PinsAPIView):
     """Up to 10 visible pins near a point that look like the one being written."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lat", {"type": "number", "minimum": -90, "maximum": 90}, required=True),
+            OpenApiParameter("lon", {"type": "number", "minimum": -180, "maximum": 180}, required=True),
+            OpenApiParameter("theme", {"type": "string", "maxLength": 40}),
+            OpenApiParameter("text", {"type": "string", "maxLength": 1000}),
+        ],
+        responses={200: {"type": "object"}},
+    )  # fmt: skip
     def get(self, request):
         params = request.query_params
         data = {"lat": params.get("lat"), "lon": params.get("lon")}
@@ -240,6 +304,12 @@ class PinBatchView(PinsAPIView):
 
     parser_classes = [JSONParser]
 
+    @extend_schema(
+        request={"application/json": {"type": "object", "additionalProperties": False, "required": ["pins"],
+                  "properties": {"pins": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "object", "additionalProperties": False, "required": ["client_uuid", "kind", "theme", "text", "lat", "lon"], "properties": {"client_uuid": {"type": "string", "format": "uuid"}, "kind": {"type": "string", "enum": ["need", "proposal"]}, "theme": {"type": "string", "maxLength": 40}, "text": {"type": "string", "minLength": 1, "maxLength": 1000}, "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}, "language": {"type": "string", "maxLength": 16}}}}}}},
+        parameters=[OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER)],
+        responses={200: {"type": "object"}},
+    )  # fmt: skip
     def post(self, request):
         refuse_large_body(request)
         data = request.data
@@ -264,11 +334,32 @@ class PinBatchView(PinsAPIView):
 class PinSupportView(PinsAPIView):
     """ "Moi aussi": POST adds this device's or user's support once, DELETE withdraws it."""
 
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "X-Device-Token",
+                {"type": "string", "minLength": 16, "maxLength": 200},
+                OpenApiParameter.HEADER,
+            )
+        ],
+        responses={200: {"type": "object"}, 201: {"type": "object"}},
+    )
     def post(self, request, pk: int):
         result = pin_support(pin_id=pk, user=signed_in(request), device_hash=device_hash(request))
         body = {"support_count": result.support_count, "supported": True}
         return Response(body, status=201 if result.created else 200)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "X-Device-Token",
+                {"type": "string", "minLength": 16, "maxLength": 200},
+                OpenApiParameter.HEADER,
+            )
+        ],
+        responses={200: {"type": "object"}},
+    )
     def delete(self, request, pk: int):
         result = pin_unsupport(pin_id=pk, user=signed_in(request), device_hash=device_hash(request))
         return Response({"support_count": result.support_count, "supported": False})
@@ -279,6 +370,11 @@ class PinPhotosView(PinsAPIView):
 
     parser_classes = [MultiPartParser]
 
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "required": ["photo"], "properties": {"photo": {"type": "string", "format": "binary"}}}},
+        parameters=[OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER)],
+        responses={201: {"type": "object"}},
+    )  # fmt: skip
     def post(self, request, pk: int):
         refuse_large_body(request)
         own = owned_by(request)

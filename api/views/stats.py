@@ -38,10 +38,11 @@ class TerritoryStatsView(APIView):
     """Pins, supports, pins per 1,000 inhabitants, per theme and trend, for every territory of a level."""
 
     @extend_schema(
+        responses={200: {"type": "object"}},
         parameters=[
             OpenApiParameter("level", str, enum=list(LEVEL_FIELDS), required=True),
             *FILTER_PARAMETERS,
-        ]
+        ],
     )
     def get(self, request):
         filters = _stats_filters(request.query_params)
@@ -54,10 +55,11 @@ class CompareView(APIView):
     """The same statistics for a few territories (any levels), in the order given."""
 
     @extend_schema(
+        responses={200: {"type": "object"}},
         parameters=[
             OpenApiParameter("territories", str, required=True, description="CODE,CODE,…"),
             *FILTER_PARAMETERS,
-        ]
+        ],
     )
     def get(self, request):
         filters = _stats_filters(request.query_params)
@@ -70,11 +72,12 @@ class HexbinView(APIView):
     """Counts per stored grid cell at a zoom (square cells of the tile grid), from the aggregate table."""
 
     @extend_schema(
+        responses={200: {"type": "object"}},
         parameters=[
             OpenApiParameter("zoom", int, required=True, description=f"0 to {AGGREGATE_MAX_ZOOM}"),
             OpenApiParameter("theme", str),
             OpenApiParameter("since", str, description="rounded down to the first day of its month"),
-        ]
+        ],
     )
     def get(self, request):
         raw = request.query_params.get("zoom", "")

@@ -25,8 +25,30 @@ class TerritoryListView(APIView):
     """Territories of one level as a GeoJSON FeatureCollection (WGS84)."""
 
     @extend_schema(
+        operation_id="territories_list",
         parameters=[OpenApiParameter("kind", str, enum=Territory.Kind.values, required=True)],
-        responses=TerritoryFeatureSerializer(many=True),
+        # A GeoJSON FeatureCollection (the geometry is an annotation drf-spectacular cannot type).
+        responses={
+            200: {
+                "type": "object",
+                "required": ["type", "features"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["type", "geometry", "properties"],
+                            "properties": {
+                                "type": {"type": "string", "enum": ["Feature"]},
+                                "geometry": {"type": "object", "nullable": True},
+                                "properties": {"type": "object"},
+                            },
+                        },
+                    },
+                },
+            }
+        },  # fmt: skip
     )
     def get(self, request):
         kind = request.query_params.get("kind")
@@ -43,7 +65,7 @@ class TerritoryListView(APIView):
 class TerritoryDetailView(APIView):
     """One territory by its official code (INSEE, T1…T12, QN…, or the Métropole's SIREN)."""
 
-    @extend_schema(responses=TerritoryFeatureSerializer)
+    @extend_schema(responses={200: {"type": "object", "required": ["type", "geometry", "properties"], "properties": {"type": {"type": "string", "enum": ["Feature"]}, "geometry": {"type": "object", "nullable": True}, "properties": {"type": "object"}}}})  # fmt: skip
     def get(self, request, code: str):
         territory = get_object_or_404(territories_with_wgs84(), code=code)
         data = TerritoryFeatureSerializer(territory).data

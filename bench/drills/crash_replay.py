@@ -9,6 +9,9 @@ server (master and workers; restarted like a supervisor would) and twice termina
 connections. At the end: sent, in the database, lost, duplicated, missing photos, orphan photo files
 after `cleanup_media`, client retries (max, p95). Writes into DATABASE_URL (default: the project database);
 photos go to a temporary MEDIA_ROOT. Exit status 1 if anything was lost, doubled, broken or orphaned.
+
+Reusable: `run_drill(db_url, pins=…, chaos=Chaos(…))` runs a drill and returns the figures (the reduced
+drill of tests/ops/test_crash_drill_reduced.py uses it); `broken(result)` sums what must be 0.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,6 +71,20 @@ def _multipart(fields: dict, photo: bytes) -> tuple[bytes, str]:
     )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """What the chaos loop does. The defaults are the full drill's; fractions are of the pins sent so far."""
+
+    # A random worker is SIGKILLed every kill_every[0]-kill_every[1] seconds (None: only the planned kills).
+    kill_every: tuple[float, float] | None = (0.5, 2.0)
+    # Extra worker SIGKILLs at these fractions of the pins sent (guarantees kills in a short drill).
+    worker_kills_at: tuple[float, ...] = ()
+    # The whole server (master and workers) is killed and restarted at these fractions.
+    server_kills_at: tuple[float, ...] = (0.45,)
+    # The app's database connections are terminated at these fractions.
+    db_terminations_at: tuple[float, ...] = (0.25, 0.70)
 
 
 class Server:
@@ -110,15 +128,22 @@ class Server:
 
 
 class Drill:
-    def __init__(self, args, db_url: str) -> None:
-        self.args, self.db_url = args, db_url
+    def __init__(
+        self, db_url: str, *, pins: int = 1000, clients: int = 8, chaos: Chaos | None = Chaos()
+    ) -> None:
+        self.db_url, self.pins, self.clients, self.plan = db_url, pins, clients, chaos
         self.port = _free_port()
         self.media = Path(tempfile.mkdtemp(prefix="carto-drill-media-"))
         self.photo = _jpeg()
         self.attempts: dict[str, int] = {}
         self.with_photo: set[str] = set()
         self.failures: list[str] = []
-        self.events = {"worker_kills": 0, "server_kills": 0, "db_terminations": 0}
+        self.events = {
+            "worker_kills": 0,
+            "server_kills": 0,
+            "db_terminations": 0,
+            "db_backends_terminated": 0,
+        }
         self.done = threading.Event()
         env = dict(
             os.environ,
@@ -162,7 +187,8 @@ class Drill:
                 response = conn.getresponse()
                 status, payload = response.status, response.read()
                 conn.close()
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                # A worker killed mid-response leaves a truncated answer (IncompleteRead): retry the same key.
                 status, payload = None, b""
             if status in (200, 201):
                 break
@@ -174,25 +200,39 @@ class Drill:
         self.attempts[key] = attempt
 
     def chaos(self) -> None:
-        """SIGKILL a worker every 0.5-2 s; kill the whole server once and cut the app's connections twice."""
-        plan = [
-            (0.25, self.terminate_connections),
-            (0.45, self.restart_server),
-            (0.70, self.terminate_connections),
-        ]
-        next_kill = time.monotonic() + random.uniform(0.5, 2.0)
+        """SIGKILL a worker every few seconds; kill the whole server and cut the app's connections as planned.
+
+        Full drill: a worker every 0.5-2 s, the server once, the connections twice (see Chaos)."""
+        chaos = self.plan
+        plan = sorted(
+            [(f, self.kill_worker) for f in chaos.worker_kills_at]
+            + [(f, self.restart_server) for f in chaos.server_kills_at]
+            + [(f, self.terminate_connections) for f in chaos.db_terminations_at],
+            key=lambda step: step[0],
+        )
+
+        def next_kill() -> float:
+            return time.monotonic() + random.uniform(*chaos.kill_every) if chaos.kill_every else float("inf")
+
+        kill_at = next_kill()
         while not self.done.wait(0.05):
-            if plan and len(self.attempts) >= plan[0][0] * self.args.pins:
-                plan.pop(0)[1]()
-            if time.monotonic() >= next_kill:
-                next_kill = time.monotonic() + random.uniform(0.5, 2.0)
-                workers = self.server.workers()
-                if workers:
-                    try:
-                        os.kill(random.choice(workers), signal.SIGKILL)
-                        self.events["worker_kills"] += 1
-                    except ProcessLookupError:
-                        pass
+            # A planned step that could not act (no worker up at that instant) is tried again.
+            if plan and len(self.attempts) >= plan[0][0] * self.pins and plan[0][1]() is not False:
+                plan.pop(0)
+            if time.monotonic() >= kill_at:
+                kill_at = next_kill()
+                self.kill_worker()
+
+    def kill_worker(self) -> bool:
+        workers = self.server.workers()
+        if not workers:
+            return False
+        try:
+            os.kill(random.choice(workers), signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        self.events["worker_kills"] += 1
+        return True
 
     def restart_server(self) -> None:
         # Master and workers at once (a crash of the whole service), then a supervisor's restart.
@@ -201,21 +241,29 @@ class Drill:
         self.server.start()
 
     def terminate_connections(self) -> None:
+        # Wait (briefly) for the app to hold connections, so that the termination cuts something.
+        deadline = time.monotonic() + 3
         with psycopg.connect(self.db_url, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                [APP_NAME],
-            )
+            while True:
+                cut = conn.execute(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = %s",
+                    [APP_NAME],
+                ).fetchone()[0]
+                if cut or time.monotonic() > deadline or self.done.is_set():
+                    break
+                time.sleep(0.05)
         self.events["db_terminations"] += 1
+        self.events["db_backends_terminated"] += cut
 
     def run(self) -> dict:
         self.server.start()
         started = time.monotonic()
         chaos = threading.Thread(target=self.chaos, daemon=True)
-        if not self.args.no_chaos:
+        if self.plan is not None:
             chaos.start()
-        with ThreadPoolExecutor(self.args.clients) as pool:
-            list(pool.map(self.send, range(self.args.pins)))
+        with ThreadPoolExecutor(self.clients) as pool:
+            list(pool.map(self.send, range(self.pins)))
         self.done.set()
         if chaos.is_alive():
             chaos.join()
@@ -278,6 +326,47 @@ class Drill:
         return result
 
 
+def broken(result: dict) -> int:
+    """Pins lost, doubled, with a missing photo, orphan files and refusals: all must be 0."""
+    return sum(result[k] for k in ("lost", "duplicated", "missing_photo", "orphan_files", "refused"))
+
+
+def postgresql_url(url: str) -> str:
+    """A postgis:// or postgresql:// URL as a psycopg (postgresql://) URL."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def run_drill(
+    db_url: str,
+    *,
+    pins: int = 1000,
+    clients: int = 8,
+    chaos: Chaos | None = Chaos(),
+    keep: bool = False,
+    keep_media: bool | None = None,
+) -> dict:
+    """Run one drill against db_url (a migrated database with the territories loaded) and return the figures.
+
+    Unless keep, the drill's pins are deleted afterwards; unless keep_media (default: keep), so are the
+    temporary media folder and, when nothing broke, gunicorn's log."""
+    drill = Drill(postgresql_url(db_url), pins=pins, clients=clients, chaos=chaos)
+    try:
+        result = drill.run()
+        if not keep:
+            drill.forget()
+    finally:
+        if drill.server.process is not None and drill.server.process.poll() is None:
+            drill.server.kill_all()
+        drill.server.log.close()
+        if not (keep if keep_media is None else keep_media):
+            shutil.rmtree(drill.media, ignore_errors=True)
+    if not broken(result):
+        Path(drill.server.log.name).unlink(missing_ok=True)
+    else:
+        result["server_log"] = drill.server.log.name
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pins", type=int, default=1000)
@@ -286,14 +375,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--keep", action="store_true", help="keep the drill's pins in the database")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "postgis://carto@127.0.0.1:55432/carto")
-    url = "postgresql://" + url.split("://", 1)[1]
-    if urlsplit(url).scheme != "postgresql":
+    if urlsplit(postgresql_url(url)).scheme != "postgresql" or "://" not in url:
         raise SystemExit("DATABASE_URL must be a postgis:// or postgresql:// URL")
-    drill = Drill(args, url)
-    result = drill.run()
-    if not args.keep:
-        drill.forget()
-        shutil.rmtree(drill.media, ignore_errors=True)
+    chaos = None if args.no_chaos else Chaos()
+    result = run_drill(url, pins=args.pins, clients=args.clients, chaos=chaos, keep=args.keep)
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
@@ -301,6 +386,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    outcome = main()
-    broken = outcome["lost"] + outcome["duplicated"] + outcome["missing_photo"] + outcome["orphan_files"]
-    sys.exit(1 if broken or outcome["refused"] else 0)
+    sys.exit(1 if broken(main()) else 0)

@@ -1,5 +1,6 @@
 from carto.models.actors import Actor
 from carto.models.aggregates import PinCell
+from carto.models.apikeys import ApiKey, UsedLink
 from carto.models.clusters import (
     AuditEntry,
     Cluster,
@@ -9,13 +10,18 @@ from carto.models.clusters import (
     ClusterTerritory,
     PinCluster,
 )
+from carto.models.moderation import Comment, Flag, StatusChange
 from carto.models.pins import Pin, PinPhoto, Support, WriteCounter
 from carto.models.responses import Response, ResponseLink
 from carto.models.territories import Territory
 from carto.models.themes import Theme
 
 __all__ = [
+    "Comment",
+    "Flag",
+    "StatusChange",
     "Actor",
+    "ApiKey",
     "AuditEntry",
     "Cluster",
     "ClusterOverride",
@@ -31,5 +37,6 @@ __all__ = [
     "Support",
     "Territory",
     "Theme",
+    "UsedLink",
     "WriteCounter",
 ]

@@ -9,6 +9,18 @@ from django.db import models
 from django.db.models import Q
 
 
+class Float4Field(models.FloatField):
+    """A single-precision float (`real`): embeddings need no more, and it halves their storage."""
+
+    def db_type(self, connection):
+        return "real"
+
+
+# Bumped on every write of a cluster's embedding: processes refresh their centroid matrix from the rows
+# with a larger value (carto.clustering.embeddings.CentroidCache).
+CLUSTER_SEQUENCE = "carto_cluster_seq"
+
+
 class Cluster(models.Model):
     """A group of pins expressing the same need; counts are kept by carto.services.clustering."""
 
@@ -24,6 +36,11 @@ class Cluster(models.Model):
     territory_count = models.PositiveIntegerField(default=0)
     # Sparse TF-IDF centroid: running sum of its pins' unit vectors, truncated to its strongest terms.
     centroid = models.JSONField(default=dict, blank=True)
+    # e5 centroid: sum of its pins' centred unit embeddings (384 reals; cosine ignores the length).
+    # Added to in SQL by cluster_assign, so concurrent joins never lose a vector.
+    embedding = ArrayField(Float4Field(), null=True, blank=True)
+    # nextval(CLUSTER_SEQUENCE) at each embedding write; 0 = never embedded.
+    seq = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,6 +51,8 @@ class Cluster(models.Model):
             models.Index(fields=["-territory_count", "-pin_count", "id"], name="cluster_span_order"),
             # GET /api/clusters/?theme=
             GinIndex(fields=["themes"], name="cluster_themes_gin"),
+            # Per-process centroid caches read the clusters written since their last look.
+            models.Index(fields=["seq"], name="cluster_seq"),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +115,20 @@ class PinCluster(models.Model):
         return f"pin {self.pin_id} -> cluster {self.cluster_id}"
 
 
+class PinEmbedding(models.Model):
+    """A pin's raw (uncentred) multilingual-e5-small embedding, float16 (768 bytes).
+
+    Kept so that `recluster` (new mean vector, new centroids) never re-encodes stored pins:
+    encoding costs ~20-45 ms of CPU per text, hours at 1 M pins.
+    """
+
+    pin = models.OneToOneField("carto.Pin", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    vector = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"embedding of pin {self.pin_id}"
+
+
 class ClusterOverride(models.Model):
     """A curator's choice, replayed in id order after every recluster.
 
@@ -138,6 +171,11 @@ class ClusteringModel(models.Model):
     """The TF-IDF document frequencies used by cluster_assign, fitted by `recluster` (one row)."""
 
     state = models.JSONField(default=dict)
+    # Mean raw e5 embedding of the stored pins (float32 bytes), subtracted before cosine; empty = the
+    # default learnt from fixtures/clustering_devset.json (carto/clustering/e5_mean.npy).
+    embedding_mean = models.BinaryField(null=True, blank=True)
+    # "e5" or "tfidf": the method the clusters were last rebuilt with.
+    method = models.CharField(max_length=10, blank=True)
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from carto.errors import Conflict, InvalidInput, NotAllowed
 from carto.geo import to_storage
@@ -20,7 +20,7 @@ from carto.services import abuse
 from carto.services.clustering import cluster_assign
 from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
 from carto.services.privacy import public_location_for
-from carto.sql.placement import place_point
+from carto.sql.placement import pin_preflight
 from carto.stats.heatmaps import aggregates_add_pin
 
 
@@ -64,24 +64,33 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _next_pin_id() -> int:
-    # The id seeds the privacy blur, so it is reserved before the row is written.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('carto_pin', 'id'))")
-        return cursor.fetchone()[0]
-
-
-def _replay(client_uuid: uuid.UUID, fingerprint: str) -> PinResult | None:
-    existing = Pin.objects.filter(client_uuid=client_uuid).first()
-    if existing is None:
-        return None
-    if existing.request_fingerprint != fingerprint:
+def _replayed(client_uuid: uuid.UUID, fingerprint: str, stored_fingerprint: str | None) -> PinResult:
+    if stored_fingerprint != fingerprint:
         raise Conflict(
             "idempotency_key_reused",
             "This client_uuid was already used for a different pin; make a new UUID for a new pin.",
             fields={"client_uuid": [str(client_uuid)]},
         )
-    return PinResult(existing, created=False)
+    return PinResult(Pin.objects.get(client_uuid=client_uuid), created=False)
+
+
+def _replay(client_uuid: uuid.UUID, fingerprint: str) -> PinResult | None:
+    existing = (
+        Pin.objects.filter(client_uuid=client_uuid).values_list("request_fingerprint", flat=True).first()
+    )
+    if existing is None:
+        return None
+    return _replayed(client_uuid, fingerprint, existing)
+
+
+def _territory_refs(refs: dict, placement, ept_id: int | None) -> dict[str, Territory]:
+    ids = {"commune": placement.commune_id, "ept": ept_id, "arrondissement": placement.arrondissement_id,
+           "qpv": placement.qpv_id}  # fmt: skip
+    return {
+        field: Territory(id=pk, kind=refs[pk][0], code=refs[pk][1], name=refs[pk][2])
+        for field, pk in ids.items()
+        if pk is not None and pk in refs
+    }
 
 
 @transaction.atomic
@@ -133,10 +142,13 @@ def pin_create(
             "mediated_by": mediated_by.pk if mediated_by else None,
         }
     )
-    if (replayed := _replay(client_uuid, fingerprint)) is not None:
-        return replayed
-
-    placement = place_point(exact)
+    # One round trip for everything known before the write (carto.sql.placement.pin_preflight).
+    pre = pin_preflight(
+        point=exact, client_uuid=client_uuid, device_hash=device_hash if screen else "", text=text
+    )
+    if pre.replay_id is not None:
+        return _replayed(client_uuid, fingerprint, pre.replay_fingerprint)
+    placement = pre.placement
     if not placement.inside_metropole or placement.commune_id is None:
         raise InvalidInput(
             "outside_metropole",
@@ -146,13 +158,14 @@ def pin_create(
     if screen:
         # After the replay check on purpose: a client retrying the same pin is never throttled.
         abuse.throttle_writes(device_hash=device_hash, ip_hash=ip_hash, commune_id=placement.commune_id)
-        history = abuse.device_history(device_hash, text)
+        history = abuse.DeviceHistory(
+            first_pin_at=pre.first_pin_at, pins=pre.device_pins, same_text=pre.device_same_text
+        )
         spam_score = abuse.spam_score(text, history=history)
         status, status_reason = abuse.initial_status(
             score=spam_score, author=author or mediated_by, history=history
         )
-    commune = Territory.objects.only("id", "parent_id").get(pk=placement.commune_id)
-    pin_id = _next_pin_id()
+    pin_id = pre.new_id
     public = public_location_for(
         location=exact,
         seed=f"pin:{pin_id}",
@@ -171,7 +184,7 @@ def pin_create(
         location=exact,
         public_location=public,
         commune_id=placement.commune_id,
-        ept_id=commune.parent_id,
+        ept_id=pre.ept_id,
         arrondissement_id=placement.arrondissement_id,
         qpv_id=placement.qpv_id,
         status=status,
@@ -184,6 +197,9 @@ def pin_create(
         ip_hash=ip_hash,
         spam_score=spam_score,
     )
+    # The territories' kind, code and name come with the preflight: the response needs no re-read.
+    for field, territory in _territory_refs(pre.territories, placement, pre.ept_id).items():
+        setattr(pin, field, territory)
     try:
         # A concurrent request with the same client_uuid waits on the unique index, then fails here.
         with transaction.atomic():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
@@ -84,3 +86,92 @@ def first_candidate_inside(
         cursor.execute(_BLUR_SQL, params)
         x, y = cursor.fetchone()
     return Point(x, y, srid=STORAGE_SRID)
+
+
+# Everything pin_create must know before it writes, in one round trip instead of five (replay
+# lookup, placement, the commune's EPT, the reserved id, the device's history): measured in
+# bench/pins_write.py, round trips were most of the cost of POST /api/pins/ next to a bare INSERT.
+# Each part is the same query as before, as a scalar subquery; the id comes from the sequence only
+# for a new pin, and the device history only when a device hash is given.
+_PREFLIGHT_SQL = """
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS geom),
+replay AS (SELECT id, request_fingerprint FROM carto_pin WHERE client_uuid = %(client_uuid)s),
+placed AS (
+  SELECT
+    (SELECT ST_DWithin(t.geometry, p.geom, %(tolerance)s) FROM carto_territory t WHERE t.kind = 'metropole')
+      AS inside,
+    COALESCE(
+      (SELECT t.id FROM carto_territory t WHERE t.kind = 'commune' AND ST_Intersects(t.geometry, p.geom)
+         ORDER BY t.code LIMIT 1),
+      (SELECT t.id FROM carto_territory t WHERE t.kind = 'commune' ORDER BY t.geometry <-> p.geom, t.code LIMIT 1)
+    ) AS commune_id,
+    (SELECT t.id FROM carto_territory t WHERE t.kind = 'arrondissement' AND ST_Intersects(t.geometry, p.geom)
+       ORDER BY t.code LIMIT 1) AS arrondissement_id,
+    (SELECT t.id FROM carto_territory t WHERE t.kind = 'qpv' AND t.geometry IS NOT NULL
+       AND ST_Intersects(t.geometry, p.geom) ORDER BY t.code LIMIT 1) AS qpv_id
+  FROM p
+)
+SELECT
+  (SELECT id FROM replay), (SELECT request_fingerprint FROM replay),
+  placed.inside, placed.commune_id, placed.arrondissement_id, placed.qpv_id,
+  (SELECT t.parent_id FROM carto_territory t WHERE t.id = placed.commune_id),
+  CASE WHEN NOT EXISTS (SELECT 1 FROM replay) AND placed.inside
+       THEN nextval(pg_get_serial_sequence('carto_pin', 'id')) END,
+  h.first_pin_at, h.pins, h.same_text,
+  (SELECT json_object_agg(t.id, json_build_array(t.kind, t.code, t.name)) FROM carto_territory t
+   WHERE t.id IN (placed.commune_id, placed.arrondissement_id, placed.qpv_id)
+      OR t.id = (SELECT c.parent_id FROM carto_territory c WHERE c.id = placed.commune_id))
+FROM placed
+LEFT JOIN LATERAL (
+  SELECT min(created_at) AS first_pin_at, count(*) AS pins, count(*) FILTER (WHERE text = %(text)s) AS same_text
+  FROM carto_pin WHERE device_hash = %(device_hash)s
+) h ON %(device_hash)s <> ''
+"""
+
+
+@dataclass(frozen=True)
+class Preflight:
+    replay_id: int | None  # an existing pin with this client_uuid
+    replay_fingerprint: str | None
+    placement: Placement
+    ept_id: int | None
+    new_id: int | None  # reserved from the pin sequence, for a new pin inside the Métropole
+    first_pin_at: dt.datetime | None  # the device's history (None/0 without a device hash)
+    device_pins: int
+    device_same_text: int
+    territories: dict[
+        int, tuple[str, str, str]
+    ]  # id -> (kind, code, name) of the four above, for the response
+
+
+def pin_preflight(*, point: Point, client_uuid: uuid.UUID, device_hash: str, text: str) -> Preflight:
+    """Replay lookup, placement (same rules as place_point), EPT, new id, device history, in one SELECT."""
+    assert point.srid == STORAGE_SRID
+    params = {
+        "x": point.x,
+        "y": point.y,
+        "srid": STORAGE_SRID,
+        "tolerance": PERIMETER_TOLERANCE_M,
+        "client_uuid": client_uuid,
+        "device_hash": device_hash,
+        "text": text,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PREFLIGHT_SQL, params)
+        (
+            replay_id,
+            fingerprint,
+            inside,
+            commune,
+            arrondissement,
+            qpv,
+            ept,
+            new_id,
+            first,
+            pins,
+            same,
+            refs,
+        ) = cursor.fetchone()
+    placement = Placement(bool(inside), commune if inside else None, arrondissement, qpv)
+    territories = {int(key): tuple(value) for key, value in (refs or {}).items()}
+    return Preflight(replay_id, fingerprint, placement, ept, new_id, first, pins or 0, same or 0, territories)

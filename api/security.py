@@ -1,0 +1,109 @@
+"""HTTP hardening: security headers, no caching of signed-in answers, the login lock-out, security logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+
+from carto.services import lockout
+from carto.services.privacy import keyed_hash
+
+security_log = logging.getLogger("carto.security")
+
+# MapLibre draws in web workers made from blob: URLs and decodes images from data:/blob: URLs.
+_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "worker-src": ["'self'", "blob:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+
+
+def content_security_policy(basemap_url: str = "") -> str:
+    """The CSP header value; an external basemap's origin is allowed for its tiles and style only."""
+    directives = {name: list(sources) for name, sources in _CSP.items()}
+    parts = urlsplit(basemap_url) if basemap_url else None
+    if parts and parts.scheme in ("https", "http") and parts.netloc:
+        origin = f"{parts.scheme}://{parts.netloc}"
+        directives["img-src"].append(origin)
+        directives["connect-src"].append(origin)
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def security_event(event: str, **fields: str | int | bool) -> None:
+    """One JSON line on the carto.security logger; callers pass hashes and codes, never personal data."""
+    security_log.warning(json.dumps({"event": event, **fields}, sort_keys=True))
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+class SecurityHeadersMiddleware:
+    """CSP on every response; `Cache-Control: no-store` on anything answered to a signed-in client."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.csp = content_security_policy(settings.CARTO_BASEMAP_URL)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", self.csp)
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        # DRF token authentication sets request.user during the view, so this is read afterwards.
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        if signed_in or "HTTP_AUTHORIZATION" in request.META:
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        if response.status_code in (401, 403):
+            security_event(
+                "access_refused",
+                status=response.status_code,
+                path=request.path[:100] if request.path.startswith(("/api/", "/open311/")) else "-",
+                ip=keyed_hash(client_ip(request), purpose="ip")[:16],
+            )
+        return response
+
+
+class LockoutModelBackend(ModelBackend):
+    """Django's username/password backend, refusing a username from an address after repeated failures."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(self._username_field(), "")
+        if not isinstance(username, str) or not username:
+            return None
+        ip = client_ip(request)
+        user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
+        ip_hash = keyed_hash(ip, purpose="ip")[:16]
+        if lockout.login_is_locked(username=username, ip=ip):
+            security_event("login_locked", user=user_hash, ip=ip_hash)
+            # PermissionDenied stops django.contrib.auth.authenticate() from trying any other backend.
+            raise PermissionDenied
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            failures = lockout.login_failure_record(username=username, ip=ip)
+            security_event("login_failed", user=user_hash, ip=ip_hash, failures=failures)
+        else:
+            lockout.login_success_reset(username=username, ip=ip)
+            security_event("login_succeeded", user=user_hash, ip=ip_hash)
+        return user
+
+    @staticmethod
+    def _username_field() -> str:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().USERNAME_FIELD

@@ -1,0 +1,151 @@
+"""`make bench`: generate the bench data set once, run every bench, print one table of ratios.
+
+    .venv/bin/python bench/run_all.py            # CI mode: 100 000 pins
+    .venv/bin/python bench/run_all.py --full     # 1 000 000 pins
+
+Each bench runs in its own process against the same database (CARTO_BENCH_DATABASE, default
+bench_pins), generated here first by bench/generate_pins.py. Every figure is a ratio against a
+baseline measured in the same run (the machine is shared: absolute times mean little).
+Our benches print `RESULT` lines (see emit()); bench/tiles.py's table and bench/clustering.py's
+summary lines are parsed. bench/clustering.py `speed` creates and drops its own database, so it
+gets a separate name: it must never be pointed at the shared bench database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "RESULT\t"
+
+
+def emit(bench: str, measure: str, ours: float, baseline: float | None, ratio: float | None, target: str,
+         met: bool | None) -> None:  # fmt: skip
+    """Print one machine-readable result line for run_all (times in ms)."""
+    fields = [bench, measure, f"{ours:.2f}", "" if baseline is None else f"{baseline:.2f}",
+              "" if ratio is None else f"{ratio:.2f}", target, "" if met is None else ("yes" if met else "NO")]  # fmt: skip
+    print(PREFIX + "\t".join(fields), flush=True)
+
+
+# bench/tiles.py rows (measure, ours, baseline, ratio) and their targets from the tiles issue.
+TILE_TARGETS = {
+    "tiles z12-z16 p50 (endpoint / bare ST_AsMVT)": ("<= 1.3x", lambda r: r <= 1.3),
+    "tiles z12-z16 p95 (endpoint / bare ST_AsMVT)": ("<= 1.5x", lambda r: r <= 1.5),
+    "p95 z8-z11 / p95 z14-z16": ("<= 2x", lambda r: r <= 2),
+    "p95 z8-z11: aggregated endpoint / naive all-points tile": (
+        "<= 0.1x (>= 10x faster)",
+        lambda r: r <= 0.1,
+    ),
+    "cache hit p50 / hello-world view": ("<= 1.2x", lambda r: r <= 1.2),
+    "pin insert p50: with cells / bare INSERT": ("<= 2x", lambda r: r <= 2),
+}
+_TILE_ROW = re.compile(r"^(?P<name>.+?)\s+(?P<ours>[\d.]+)\s+(?P<base>[\d.]+)\s+(?P<ratio>[\d.]+)$")
+_CLUSTER_SPEED = re.compile(
+    r"cluster_assign p95 ([\d.]+) ms, bare candidate query p95 ([\d.]+) ms, ratio ([\d.]+)x"
+)
+_CLUSTER_QUALITY = re.compile(
+    r"^production \(index candidates[^)]*\)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"
+)
+
+
+def run(script: str, *args: str, env: dict | None = None) -> tuple[str, float]:
+    """Run one bench script; return its stdout (echoed) and wall time."""
+    started = time.perf_counter()
+    command = [sys.executable, str(ROOT / "bench" / script), *args]
+    print(f"\n$ {' '.join(command[1:])}", flush=True)
+    done = subprocess.run(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True
+    )
+    out = done.stdout
+    print("\n".join(line for line in out.splitlines() if not line.startswith(PREFIX)))
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        print(f"!! {script} failed with exit code {done.returncode}")
+    return out, time.perf_counter() - started
+
+
+def result_rows(out: str) -> list[list[str]]:
+    return [line[len(PREFIX) :].split("\t") for line in out.splitlines() if line.startswith(PREFIX)]
+
+
+def tile_rows(out: str) -> list[list[str]]:
+    rows = []
+    for line in out.splitlines():
+        match = _TILE_ROW.match(line.strip())
+        if match and match["name"].strip() in TILE_TARGETS:
+            target, check = TILE_TARGETS[match["name"].strip()]
+            ratio = float(match["ratio"])
+            rows.append(["tiles", match["name"].strip(), match["ours"], match["base"], f"{ratio:.2f}", target,
+                         "yes" if check(ratio) else "NO"])  # fmt: skip
+    return rows
+
+
+def clustering_rows(speed: str, quality: str) -> list[list[str]]:
+    rows = []
+    if match := _CLUSTER_SPEED.search(speed):
+        rows.append(["clustering", "cluster_assign p95 / bare candidate query p95", match[1], match[2], match[3],
+                     "(none set)", ""])  # fmt: skip
+    for line in quality.splitlines():
+        if match := _CLUSTER_QUALITY.match(line.strip()):
+            rows.append(["clustering", f"devset pairwise F1 (P {match[2]}, R {match[3]})", match[4], "", "",
+                         "(quality, none set)", ""])  # fmt: skip
+    return rows
+
+
+def print_table(rows: list[list[str]]) -> None:
+    header = ["bench", "measure", "ours", "baseline", "ratio", "target", "met?"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(f"{{:{'<' if i < 2 or i == 5 else '>'}{w}}}" for i, w in enumerate(widths))
+    print("\n" + line.format(*header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line.format(*row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--full", action="store_true", help="1 000 000 pins instead of 100 000")
+    parser.add_argument("--skip", nargs="*", default=[], help="benches to leave out (pins_write, tiles, …)")
+    args = parser.parse_args()
+    count = 1_000_000 if args.full else 100_000
+    env = {"CARTO_BENCH_DATABASE": os.environ.get("CARTO_BENCH_DATABASE", "bench_pins")}
+    started = time.perf_counter()
+
+    # Generate (or keep) the data set once; every bench below sees the same pins.
+    subprocess.run(
+        [sys.executable, "-c", "from bench.generate_pins import *; use_bench_database(); "
+         f"ensure_pins({count}, 200)"], cwd=ROOT, env={**os.environ, **env}, check=True,
+    )  # fmt: skip
+    rows: list[list[str]] = []
+    counted = ["--count", str(count)]
+    if "pins_bbox" not in args.skip:
+        rows += result_rows(run("pins_bbox.py", *counted, env=env)[0])
+    if "pins_similar" not in args.skip:
+        rows += result_rows(run("pins_similar.py", *counted, env=env)[0])
+    if "pins_write" not in args.skip:
+        rows += result_rows(run("pins_write.py", *counted, env=env)[0])
+    if "tiles" not in args.skip:
+        rows += tile_rows(run("tiles.py", *counted, env=env)[0])
+    if "clustering" not in args.skip:
+        # `speed` drops its database at the end: never the shared one.
+        speed, _ = run(
+            "clustering.py", "speed", "--samples", "50", env={"CARTO_BENCH_DATABASE": "bench_clustering"}
+        )
+        quality, _ = run("clustering.py", "quality", "--orders", "3")
+        rows += clustering_rows(speed, quality)
+    print(
+        f"\n{count:,} pins, {time.perf_counter() - started:.0f} s in all; times in ms, ratio = ours / baseline"
+    )
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

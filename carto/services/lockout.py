@@ -1,0 +1,58 @@
+"""Login lock-out: after N failed sign-ins for one username from one address, refuse for a while."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from carto.models import WriteCounter
+from carto.services.privacy import keyed_hash
+
+# Same atomic upsert as the write throttles (carto.services.abuse), on a window of the lock-out length.
+_FAIL_SQL = """
+INSERT INTO carto_writecounter (key, window_start, count) VALUES (%s, %s, 1)
+ON CONFLICT (key, window_start) DO UPDATE SET count = carto_writecounter.count + 1
+RETURNING count
+"""
+
+
+def _key(username: str, ip: str) -> str:
+    # Keyed hashes only: the counter table never holds a username or an address.
+    pair = f"{keyed_hash(username.strip().lower(), purpose='login-user')}:{keyed_hash(ip, purpose='ip')}"
+    return f"login:{keyed_hash(pair, purpose='login')}"
+
+
+def _windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The current fixed window and the one before (counting both makes the limit hold across a boundary)."""
+    length = settings.CARTO_LOGIN_LOCKOUT_SECONDS
+    start = int(now.timestamp()) // length * length
+    current = dt.datetime.fromtimestamp(start, tz=dt.UTC)
+    return current, current - dt.timedelta(seconds=length)
+
+
+def login_failures(*, username: str, ip: str, now: dt.datetime | None = None) -> int:
+    """Failed sign-ins for this username from this address in the current and previous windows."""
+    current, previous = _windows(now or timezone.now())
+    rows = WriteCounter.objects.filter(key=_key(username, ip), window_start__in=[current, previous])
+    return sum(rows.values_list("count", flat=True))
+
+
+def login_is_locked(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """True when this username may not sign in from this address right now."""
+    return login_failures(username=username, ip=ip, now=now) >= settings.CARTO_LOGIN_MAX_FAILURES
+
+
+def login_failure_record(*, username: str, ip: str, now: dt.datetime | None = None) -> int:
+    """Count one failed sign-in (atomic across processes); returns the failures in the current window."""
+    current, _ = _windows(now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_FAIL_SQL, [_key(username, ip), current])
+        return cursor.fetchone()[0]
+
+
+def login_success_reset(*, username: str, ip: str) -> None:
+    """A successful sign-in forgets earlier failures of the pair."""
+    WriteCounter.objects.filter(key=_key(username, ip)).delete()

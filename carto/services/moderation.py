@@ -1,0 +1,221 @@
+"""Moderation of pins: flags with automatic hiding, hide / restore / redact by moderators, the queue.
+
+Every status change here keeps the map aggregates right in the same transaction
+(`aggregates_status_changed`) and moves the pin out of, or back into, its cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from carto.errors import DomainError, InvalidInput
+from carto.models import Flag, Pin, PinCluster, StatusChange
+from carto.roles import Action, require, role_label
+
+# One audit helper for every curator, moderator and official action.
+from carto.services.clustering import audit, cluster_assign, cluster_refresh, cluster_unassign
+from carto.services.pins import clean_text
+from carto.stats.heatmaps import aggregates_status_changed
+
+# Distinct flaggers (open flags) from which a visible pin is hidden pending review.
+AUTO_HIDE_FLAGS = 3
+AUTO_HIDE_REASON = "Hidden pending review: several people reported this pin."
+REASON_MAX_LENGTH = 500
+QUEUE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    flag: Flag
+    created: bool  # False when this flagger had already flagged the pin
+    hidden: bool  # the pin is hidden now
+
+
+def clean_reason(reason: str) -> str:
+    """A moderator's reason: required, one line of at most 500 characters."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason or len(reason) > REASON_MAX_LENGTH or "\x00" in reason:
+        raise InvalidInput(
+            "invalid_reason",
+            f"A reason of 1 to {REASON_MAX_LENGTH} characters is required.",
+            fields={"reason": ["required"]},
+        )
+    return reason
+
+
+def _locked_pin(pin_id: int) -> Pin:
+    pin = Pin.objects.select_for_update().filter(pk=pin_id).first()
+    if pin is None:
+        raise DomainError("not_found", "Not found.", status=404)
+    return pin
+
+
+def pin_set_status(
+    *, pin: Pin, to: str, reason: str, actor: User | None, role: str, note: str = "", public: bool
+) -> StatusChange:
+    """Move a locked pin to `to`, keeping aggregates and clusters in step; one history entry.
+
+    The caller holds the pin's row lock and writes the audit row.
+    """
+    old = pin.status
+    pin.status, pin.status_reason = to, reason[:REASON_MAX_LENGTH]
+    pin.save(update_fields=["status", "status_reason", "updated_at"])
+    aggregates_status_changed(pin=pin, old_status=old)
+    if old in Pin.VISIBLE_STATUSES and not pin.is_visible:
+        cluster_unassign(pin)
+    elif pin.is_visible and old not in Pin.VISIBLE_STATUSES:
+        # Clustering after commit, as for a new pin: never failing the moderator's action.
+        transaction.on_commit(lambda: cluster_assign(pin), robust=True)
+    return StatusChange.objects.create(
+        pin=pin, from_status=old, to_status=to, note=note, role=role, actor=actor, public=public
+    )
+
+
+def _resolve_flags(pin: Pin) -> None:
+    Flag.objects.filter(pin=pin, resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+@transaction.atomic(durable=True)
+def pin_flag(*, pin_id: int, reason: str, user: User | None = None, device_hash: str = "") -> FlagResult:
+    """Record one flag per flagger; the AUTO_HIDE_FLAGS-th distinct flagger hides the pin for review."""
+    if reason not in Flag.Reason.values:
+        raise InvalidInput(
+            "invalid_reason",
+            f"reason must be one of {', '.join(Flag.Reason.values)}",
+            fields={"reason": [str(reason)[:60]]},
+        )
+    signed_in = user if user is not None and user.is_authenticated else None
+    if signed_in is None and not device_hash:
+        raise InvalidInput("device_token_required", "Send an X-Device-Token header or sign in to flag a pin.")
+    # Row lock: concurrent flags on one pin are counted one after the other, so the threshold is
+    # crossed exactly once and every flagger is counted once.
+    pin = _locked_pin(pin_id)
+    if not pin.is_visible:
+        raise DomainError("not_found", "This pin does not exist or is not public.", status=404)
+    require(signed_in, Action.PIN_FLAG, pin)
+    flagger = {"user": signed_in} if signed_in else {"device_hash": device_hash}
+    try:
+        with transaction.atomic():
+            flag = Flag.objects.create(pin=pin, reason=reason, **flagger)
+            created = True
+    except IntegrityError:
+        flag = Flag.objects.get(pin=pin, **flagger)
+        created = False
+    open_flags = Flag.objects.filter(pin=pin, resolved_at__isnull=True).count()
+    if created and open_flags >= AUTO_HIDE_FLAGS:
+        pin_set_status(
+            pin=pin,
+            to=Pin.Status.HIDDEN,
+            reason=AUTO_HIDE_REASON,
+            actor=None,
+            role="moderation",
+            public=False,
+        )
+        audit(
+            actor=None, action="pin_auto_hide", obj=pin, reason=AUTO_HIDE_REASON, data={"flags": open_flags}
+        )
+    return FlagResult(flag=flag, created=created, hidden=pin.status == Pin.Status.HIDDEN)
+
+
+@transaction.atomic(durable=True)
+def pin_hide(*, pin_id: int, actor: User, reason: str) -> Pin:
+    """Hide a pin from every public surface; its author still sees it, with the reason."""
+    reason = clean_reason(reason)
+    pin = _locked_pin(pin_id)
+    require(actor, Action.PIN_HIDE, pin)
+    old = pin.status
+    pin_set_status(
+        pin=pin, to=Pin.Status.HIDDEN, reason=reason, actor=actor, role=role_label(actor), public=False
+    )
+    _resolve_flags(pin)
+    audit(actor=actor, action="pin_hide", obj=pin, reason=reason, data={"from": old})
+    return pin
+
+
+def _restore_target(pin: Pin) -> str:
+    """The visible status a hidden pin had before it was hidden (received for a pre-moderated pin)."""
+    last = (
+        StatusChange.objects.filter(pin=pin, to_status=Pin.Status.HIDDEN)
+        .order_by("-created_at", "-id")
+        .values_list("from_status", flat=True)
+        .first()
+    )
+    return last if last in Pin.VISIBLE_STATUSES else Pin.Status.RECEIVED
+
+
+@transaction.atomic(durable=True)
+def pin_restore(*, pin_id: int, actor: User, reason: str) -> Pin:
+    """Put a hidden or pending pin back on every public surface, in the status it had."""
+    reason = clean_reason(reason)
+    pin = _locked_pin(pin_id)
+    require(actor, Action.PIN_RESTORE, pin)
+    old = pin.status
+    to = _restore_target(pin) if old == Pin.Status.HIDDEN else Pin.Status.RECEIVED
+    pin_set_status(pin=pin, to=to, reason="", actor=actor, role=role_label(actor), public=False)
+    _resolve_flags(pin)
+    audit(actor=actor, action="pin_restore", obj=pin, reason=reason, data={"from": old, "to": to})
+    return pin
+
+
+@transaction.atomic(durable=True)
+def pin_redact(*, pin_id: int, actor: User, text: str, reason: str) -> Pin:
+    """Replace a pin's text with one where personal data is edited out; the audit keeps the reason only.
+
+    The removed text is not copied into the audit row: that would keep the personal data it removes.
+    """
+    reason = clean_reason(reason)
+    text = clean_text(text)
+    pin = _locked_pin(pin_id)
+    require(actor, Action.PIN_REDACT, pin)
+    before = len(pin.text)
+    pin.text = text
+    pin.save(update_fields=["text", "updated_at"])
+    # A cluster label may be this pin's old text: recompute it from the members.
+    link = PinCluster.objects.filter(pin_id=pin.pk).select_related("cluster").first()
+    if link is not None:
+        cluster_refresh(link.cluster)
+    audit(
+        actor=actor,
+        action="pin_redact",
+        obj=pin,
+        reason=reason,
+        data={"length_before": before, "length_after": len(text)},
+    )
+    return pin
+
+
+def moderation_queue(*, actor: User) -> dict[str, list[Pin]]:
+    """Pins waiting for a moderator: pre-moderated (pending), and pins with open flags (hidden or not)."""
+    require(actor, Action.MODERATION_QUEUE)
+    open_flags = Flag.objects.filter(pin=OuterRef("pk"), resolved_at__isnull=True)
+    pins = (
+        Pin.objects.select_related("theme", "commune")
+        .annotate(
+            open_flags=Count("flags", filter=Q(flags__resolved_at__isnull=True)),
+            flagged=Exists(open_flags),
+        )
+        .order_by("created_at", "id")
+    )
+    return {
+        "pending": list(pins.filter(status=Pin.Status.PENDING)[:QUEUE_LIMIT]),
+        "flagged": list(pins.filter(flagged=True).exclude(status=Pin.Status.PENDING)[:QUEUE_LIMIT]),
+    }
+
+
+def flag_reasons(pin_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{pin id: {reason: open flags}} for the queue (one GROUP BY)."""
+    out: dict[int, dict[str, int]] = {pin_id: {} for pin_id in pin_ids}
+    rows = (
+        Flag.objects.filter(pin_id__in=pin_ids, resolved_at__isnull=True)
+        .values_list("pin_id", "reason")
+        .annotate(n=Count("id"))
+        .order_by("pin_id", "reason")
+    )
+    for pin_id, reason, n in rows:
+        out[pin_id][reason] = n
+    return out

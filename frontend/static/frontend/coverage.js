@@ -1,0 +1,247 @@
+// /coverage/ for officials: where widespread needs have no Grand Paris response yet.
+// Table from /api/coverage/ (gaps, and responses with the clusters they cover); map of the gaps' pins from
+// /coverage/gaps.geojson over carto's own territory tiles; each cluster opens at #cluster-{id} from
+// /api/clusters/{id}/. Every word from the i18n catalogues; every piece of data set with textContent.
+import { request } from "./api.js";
+import { detectLanguage, setLanguage, t, themeLabel } from "./i18n.js";
+import { setThemes, theme } from "./themes.js";
+
+const $ = (id) => document.getElementById(id);
+const BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
+const PALETTE = ["#b3261e", "#3d3d6b", "#00707f", "#8a4b08", "#6a1b9a", "#2e7d32", "#c2185b", "#455a64"];
+const EMPTY = { type: "FeatureCollection", features: [] };
+const main = document.querySelector("main");
+const state = { minimum: Number(main.dataset.defaultMin) || 2, coverage: null, points: EMPTY, selected: null };
+
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+const colourOf = (id) => PALETTE[id % PALETTE.length];
+const themeName = (slug) => (theme(slug) ? themeLabel(theme(slug)) : slug);
+const number = (n) => Number(n || 0).toLocaleString(document.documentElement.lang || "fr");
+const maybe = (key, fallback) => (t(key) === key ? fallback : t(key));
+const distanceText = (m) =>
+  m < 1000 ? t("card.distance_m", { m: Math.round(m) }) : t("card.distance_km", { km: (m / 1000).toFixed(1) });
+
+const map = new maplibregl.Map({
+  container: "coverage-map",
+  bounds: BOUNDS,
+  dragRotate: false,
+  attributionControl: { customAttribution: "Etalab / IGN, INSEE, ANCT — Licence Ouverte" },
+  style: {
+    version: 8,
+    sources: {
+      territories: { type: "vector", tiles: [`${location.origin}/api/tiles/territories/{z}/{x}/{y}.mvt`], maxzoom: 14 },
+      gaps: { type: "geojson", data: EMPTY },
+    },
+    layers: [
+      { id: "background", type: "background", paint: { "background-color": "#f3f1ea" } },
+      { id: "communes-fill", type: "fill", source: "territories", "source-layer": "communes",
+        paint: { "fill-color": "#ffffff", "fill-opacity": 0.75 } },
+      { id: "communes-line", type: "line", source: "territories", "source-layer": "communes",
+        paint: { "line-color": "#8a8a8a", "line-width": 0.6 } },
+      { id: "ept-line", type: "line", source: "territories", "source-layer": "ept",
+        paint: { "line-color": "#3d3d6b", "line-width": 1.6 } },
+      { id: "gaps", type: "circle", source: "gaps",
+        paint: {
+          "circle-color": ["to-color", ["get", "colour"]],
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 4, 14, 8],
+          "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1.2,
+        } },
+      { id: "gaps-selected", type: "circle", source: "gaps", filter: ["==", ["get", "cluster"], -1],
+        paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 8, 14, 13],
+          "circle-stroke-color": "#ffbf47", "circle-stroke-width": 3 } },
+    ],
+  },
+});
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+window.cartoCoverage = map; // for tests and debugging
+const mapReady = new Promise((resolve) => map.on("load", resolve));
+
+map.on("click", "gaps", (e) => { window.location.hash = `cluster-${e.features[0].properties.cluster}`; });
+map.on("mouseenter", "gaps", () => { map.getCanvas().style.cursor = "pointer"; });
+map.on("mouseleave", "gaps", () => { map.getCanvas().style.cursor = ""; });
+
+function fillMinimum() {
+  const select = $("min-territories");
+  select.replaceChildren();
+  for (let n = 1; n <= 8; n += 1) select.append(new Option(t("coverage.min_option", { n }), String(n)));
+  select.value = String(state.minimum);
+}
+
+async function load() {
+  document.body.dataset.state = "loading";
+  try {
+    const [cov, points] = await Promise.all([
+      request(`/api/coverage/?min_territories=${state.minimum}`),
+      request(`/coverage/gaps.geojson?min_territories=${state.minimum}`),
+    ]);
+    if (cov.status !== 200 || points.status !== 200) throw new Error(String(cov.status));
+    state.coverage = cov.body;
+    state.points = points.body;
+  } catch {
+    $("gaps-count").textContent = t("coverage.error");
+    document.body.dataset.state = "error";
+    return;
+  }
+  render();
+  await mapReady;
+  for (const f of state.points.features) f.properties.colour = colourOf(f.properties.cluster);
+  map.getSource("gaps").setData(state.points);
+  document.body.dataset.state = "ready";
+  document.body.dataset.gaps = String(state.coverage.gaps.length);
+  select();
+}
+
+function render() {
+  if (!state.coverage) return;
+  const { gaps, responses } = state.coverage;
+  $("gaps-count").textContent = gaps.length ? t("coverage.gaps_count", { n: gaps.length }) : t("coverage.none");
+  const body = $("gaps").querySelector("tbody");
+  body.replaceChildren(...gaps.map(gapRow));
+  const rbody = $("responses").querySelector("tbody");
+  rbody.replaceChildren(...responses.map(responseRow));
+}
+
+function gapRow(c) {
+  const tr = el("tr");
+  tr.dataset.cluster = String(c.id);
+  const name = el("td");
+  const swatch = el("span", "swatch");
+  swatch.style.background = colourOf(c.id);
+  swatch.setAttribute("aria-hidden", "true");
+  const link = el("a", "", c.label || t("coverage.open"));
+  link.href = `#cluster-${c.id}`;
+  name.append(swatch, link);
+  tr.append(
+    name,
+    el("td", "", (c.themes || []).map(themeName).join(", ")),
+    el("td", "num", number(c.territory_count)),
+    el("td", "num", number(c.pin_count)),
+    el("td", "num", number(c.support_count)),
+  );
+  return tr;
+}
+
+function responseRow({ response, clusters }) {
+  const tr = el("tr");
+  tr.dataset.response = response.slug;
+  const name = el("td");
+  if (/^https?:\/\//i.test(response.url || "")) {
+    const a = el("a", "", response.name);
+    a.href = response.url;
+    a.rel = "noopener noreferrer";
+    a.target = "_blank";
+    name.append(a);
+  } else name.textContent = response.name;
+  const covers = el("td");
+  if (!clusters.length) covers.textContent = t("coverage.covers_none");
+  clusters.forEach((c, i) => {
+    if (i) covers.append(document.createTextNode(" · "));
+    const a = el("a", "", c.label);
+    a.href = `#cluster-${c.id}`;
+    covers.append(a);
+  });
+  tr.append(name, el("td", "", response.operator || ""), el("td", "", maybe(`coverage.scale.${response.scale}`, response.scale)), covers);
+  return tr;
+}
+
+// The cluster named by the address (#cluster-12): highlighted in the table and on the map, its detail shown.
+async function select() {
+  const match = /^#cluster-(\d+)$/.exec(window.location.hash);
+  const id = match ? Number(match[1]) : null;
+  state.selected = id;
+  document.querySelectorAll("#gaps tr.on").forEach((tr) => tr.classList.remove("on"));
+  const row = document.querySelector(`#gaps tr[data-cluster="${id}"]`);
+  if (row) row.classList.add("on");
+  map.setFilter("gaps-selected", ["==", ["get", "cluster"], id ?? -1]);
+  const detail = $("detail");
+  if (id === null) {
+    detail.hidden = true;
+    return;
+  }
+  const points = state.points.features.filter((f) => f.properties.cluster === id).map((f) => f.geometry.coordinates);
+  if (points.length) {
+    const bounds = points.reduce((b, p) => b.extend(p), new maplibregl.LngLatBounds(points[0], points[0]));
+    map.fitBounds(bounds, { padding: 60, maxZoom: 14, duration: 400 });
+  }
+  let res;
+  try {
+    res = await request(`/api/clusters/${id}/`);
+  } catch {
+    res = null;
+  }
+  if (state.selected !== id) return;
+  if (!res || res.status !== 200) {
+    detail.replaceChildren(el("p", "error", t("coverage.error")));
+    detail.hidden = false;
+    return;
+  }
+  renderDetail(res.body);
+}
+
+function section(title, items) {
+  const box = el("div");
+  box.append(el("h3", "", title));
+  if (!items.length) box.append(el("p", "hint", t("coverage.detail_none")));
+  else {
+    const ul = el("ul");
+    ul.append(...items);
+    box.append(ul);
+  }
+  return box;
+}
+
+function renderDetail(c) {
+  const detail = $("detail");
+  detail.dataset.cluster = String(c.id);
+  const people = (c.pin_count || 0) + (c.support_count || 0);
+  const communes = (c.territories || []).filter((x) => x.kind === "commune" || x.kind === "arrondissement");
+  const head = el("h2", "", c.label);
+  head.tabIndex = -1;
+  const json = el("a", "", t("coverage.detail_json"));
+  json.href = `/api/clusters/${c.id}/`;
+  detail.replaceChildren(
+    head,
+    el("p", "cluster-line", t(c.territory_count > 1 ? "card.cluster" : "card.cluster_one", { n: people, m: c.territory_count })),
+    section(t("coverage.detail_territories"), communes.map((x) => el("li", "", `${x.name} (${x.pin_count})`))),
+    section(t("coverage.detail_pins"), (c.pins || []).slice(0, 6).map((p) => el("li", "quote", p.text))),
+    section(t("coverage.detail_actors"), (c.actors || []).map((a) => el("li", "", `${a.name} — ${distanceText(a.distance_m || 0)}`))),
+    section(t("coverage.detail_suggested"), ((c.responses && c.responses.suggested) || []).map((r) => el("li", "", `${r.name} (${r.operator || ""})`))),
+    json,
+  );
+  detail.hidden = false;
+}
+
+async function start() {
+  document.body.classList.add("coverage");
+  const language = detectLanguage();
+  $("lang").value = language;
+  const [, themes] = await Promise.all([setLanguage(language), request("/api/themes/").catch(() => null)]);
+  setThemes((themes && themes.body) || []);
+  document.title = t("coverage.title");
+  const fromUrl = Number(new URLSearchParams(window.location.search).get("min_territories"));
+  if (fromUrl >= 1) state.minimum = Math.min(Math.floor(fromUrl), 8);
+  fillMinimum();
+  $("min-territories").addEventListener("change", (e) => {
+    state.minimum = Number(e.target.value);
+    const url = new URL(window.location.href);
+    url.searchParams.set("min_territories", String(state.minimum));
+    window.history.replaceState(null, "", url);
+    load();
+  });
+  $("lang").addEventListener("change", async (e) => {
+    await setLanguage(e.target.value);
+    document.title = t("coverage.title");
+    fillMinimum();
+    render();
+    select();
+  });
+  window.addEventListener("hashchange", select);
+  await load();
+}
+
+start();

@@ -1,0 +1,159 @@
+"""Hardening: check --deploy, security headers, no-store, login lock-out, error bodies without internals."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.test import RequestFactory
+from rest_framework.authtoken.models import Token
+
+from api.security import content_security_policy
+from carto.services import lockout
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
+
+
+def test_production_settings_pass_check_deploy_with_no_warning():
+    alphabet = string.ascii_letters + string.digits + "!@%^*-_=+"
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(50)),
+        "CARTO_HTTPS": "true",
+        "DJANGO_ALLOWED_HOSTS": "carto.example.org",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_every_answer_carries_a_strict_csp_and_the_usual_headers(client, db):
+    for path in ("/", "/api/themes/", "/open311/v2/services.json"):
+        response = client.get(path)
+        csp = response["Content-Security-Policy"]
+        assert "script-src 'self';" in csp
+        assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+        assert "worker-src 'self' blob:" in csp  # MapLibre's workers
+        assert "frame-ancestors 'none'" in csp
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Referrer-Policy"] == "same-origin"
+        assert response["X-Frame-Options"] == "DENY"
+
+
+def test_an_external_basemap_origin_is_allowed_for_images_and_fetches_only():
+    csp = content_security_policy("https://tiles.example.net/styles/basic/style.json?key=x")
+    directives = dict(part.split(" ", 1) for part in csp.split("; "))
+    assert "https://tiles.example.net" in directives["img-src"]
+    assert "https://tiles.example.net" in directives["connect-src"]
+    assert "tiles.example.net" not in directives["script-src"]
+    assert "key=x" not in csp
+
+
+def test_anonymous_public_answers_may_be_cached(client, db):
+    assert "no-store" not in client.get("/api/themes/").get("Cache-Control", "")
+
+
+def test_answers_to_a_signed_in_session_are_no_store(client, resident):
+    client.force_login(resident)
+    assert client.get("/api/themes/")["Cache-Control"] == "no-store"
+    assert client.get("/")["Cache-Control"] == "no-store"
+
+
+def test_answers_to_a_token_client_are_no_store(client, resident):
+    token = Token.objects.create(user=resident)
+    response = client.get("/api/account/export/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+
+
+def _login(username: str, password: str, ip: str = "192.0.2.10"):
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR=ip)
+    return authenticate(request, username=username, password=password)
+
+
+def test_login_is_locked_after_repeated_failures_even_with_the_right_password(resident, settings):
+    settings.CARTO_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        assert _login("resident", "wrong") is None
+    assert _login("resident", PASSWORD) is None
+    # Another address is not locked out by someone else's failures.
+    assert _login("resident", PASSWORD, ip="198.51.100.7") == resident
+
+
+def test_a_successful_login_forgets_earlier_failures(resident, settings):
+    settings.CARTO_LOGIN_MAX_FAILURES = 3
+    _login("resident", "wrong")
+    _login("resident", "wrong")
+    assert _login("resident", PASSWORD) == resident
+    assert lockout.login_failures(username="resident", ip="192.0.2.10") == 0
+
+
+def test_the_login_page_is_locked_out_too(client, resident, settings):
+    settings.CARTO_LOGIN_MAX_FAILURES = 2
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "resident", "password": "nope"})
+    response = client.post("/accounts/login/", {"username": "resident", "password": PASSWORD})
+    assert response.status_code == 200  # the form again, not a redirect
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_counters_hold_no_username_or_address(resident):
+    from carto.models import WriteCounter
+
+    _login("resident", "wrong")
+    keys = list(WriteCounter.objects.values_list("key", flat=True))
+    assert keys and all("resident" not in key and "192.0.2" not in key for key in keys)
+
+
+def test_security_log_lines_are_json_without_personal_data(resident, caplog):
+    with caplog.at_level("WARNING", logger="carto.security"):
+        _login("resident", "wrong")
+    [record] = [r for r in caplog.records if r.name == "carto.security"]
+    assert '"event": "login_failed"' in record.getMessage()
+    assert "resident" not in record.getMessage() and "192.0.2" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("post", "/api/pins/", "{not json"),
+        ("post", "/api/pins/", '{"text": "\\u0000", "kind": "need", "theme": "x", "lat": 1e999, "lon": 2}'),
+        ("get", "/api/pins/?bbox=1,2,3", None),
+        ("get", "/api/pins/?page=99999999999999999999", None),
+        ("get", "/api/pins/99999999999999999999/", None),
+        ("get", "/api/territories/%00/", None),
+        ("get", "/api/tiles/pins/99/1/1.mvt", None),
+        ("get", "/api/account/export/garbage/", None),
+    ],
+)
+def test_error_bodies_never_show_a_trace_or_sql(client, db, method, path, body):
+    kwargs = {"content_type": "application/json", "data": body} if body is not None else {}
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code < 500
+    text = response.content.decode("utf-8", "replace")
+    for leak in ("Traceback", "SELECT", "psycopg", "django.db", 'File "', "carto_pin"):
+        assert leak not in text
+
+
+def test_an_unexpected_exception_under_the_api_is_a_bare_json_500(client, db, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("SELECT secret FROM carto_pin")
+
+    monkeypatch.setattr("api.views.themes.ThemeListView.get", boom)
+    client.raise_request_exception = False
+    response = client.get("/api/themes/")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "server_error", "message": "Unexpected server error.", "fields": {}}
+    }

@@ -1,0 +1,115 @@
+"""The pin card opened from a tile feature: who can help near here, and how many people say the same elsewhere."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from carto.geo import to_api
+from carto.models import PinCluster
+from carto.services.linking import actors_near_pin
+from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
+
+pytestmark = pytest.mark.browser
+
+PRINTING = "Pas d'endroit pour imprimer mes papiers CAF"
+IDLE = """() => new Promise((resolve) => {
+  const map = window.cartoMap;
+  if (map.loaded() && map.areTilesLoaded()) return resolve(true);
+  map.once("idle", () => resolve(true));
+})"""
+
+
+def tap_pin(page, pin) -> None:
+    """Open the map on the pin at z16 and tap its circle, as a finger would."""
+    point = to_api(pin.public_location)
+    page.goto("/")
+    page.wait_for_function("() => window.cartoMap !== undefined && window.cartoMap.loaded()")
+    page.evaluate(f"() => window.cartoMap.jumpTo({{center: [{point.x}, {point.y}], zoom: 16}})")
+    page.evaluate(IDLE)
+    page.wait_for_function(
+        f"() => window.cartoMap.queryRenderedFeatures({{layers: ['pins']}}).some((f) => f.properties.id === {pin.id})"
+    )
+    xy = page.evaluate(f"() => window.cartoMap.project([{point.x}, {point.y}])")
+    box = page.locator("#map").bounding_box()
+    page.touchscreen.tap(box["x"] + xy["x"], box["y"] + xy["y"])
+    page.wait_for_selector(f'#card:not([hidden])[data-pin-id="{pin.id}"]')
+
+
+def fill_cluster_when_missing(page, pin) -> None:
+    """GET /api/pins/{id}/ may still answer `cluster: null`: give the card the pin's real cluster id then."""
+    cluster_id = PinCluster.objects.get(pin=pin).cluster_id
+
+    def handle(route):
+        response = route.fetch()
+        body = response.json()
+        if body["properties"].get("cluster") is None:
+            body["properties"]["cluster"] = cluster_id
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route(f"**/api/pins/{pin.id}/", handle)
+
+
+def test_the_card_of_a_printing_need_in_belleville_shows_who_can_help_and_the_cluster(phone, shot):
+    pin = make_pin(*BELLEVILLE, text=PRINTING)
+    make_pin(*BONDY, text="Nulle part pour imprimer mes papiers de la CAF")
+    make_pin(*VILLENEUVE_LA_GARENNE, text="Pas d'imprimante pour mes papiers CAF")
+    expected = [item.actor.name for item in actors_near_pin(pin)]
+    assert expected, "the shared data has actors near Belleville"
+    cluster = PinCluster.objects.select_related("cluster").get(pin=pin).cluster
+
+    page = phone().new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    fill_cluster_when_missing(page, pin)
+    tap_pin(page, pin)
+
+    assert page.locator("#card-text").text_content() == PRINTING
+    page.wait_for_selector("#card-help:not([hidden])")
+    assert page.locator("#card-help-title").text_content() == "Qui peut aider près d'ici"
+    names = page.locator("#card-actors .actor-name").all_text_contents()
+    assert names == expected
+    first = page.locator("#card-actors .actor-item").first
+    assert first.locator(".actor-where").text_content().startswith("à ")
+    assert first.locator(".services li").count() >= 1
+    page.locator("#card-help").scroll_into_view_if_needed()
+    shot(page, "card-who-can-help")
+
+    people = cluster.pin_count + cluster.support_count
+    if cluster.pin_count >= 2:
+        page.wait_for_selector("#card-cluster:not([hidden])")
+        sentence = page.locator("#card-cluster").text_content()
+        if cluster.territory_count > 1:
+            assert (
+                sentence == f"{people} personnes dans {cluster.territory_count} communes disent la même chose"
+            )
+        else:
+            assert sentence == f"{people} personnes de cette commune disent la même chose"
+    assert cluster.pin_count == 3 and cluster.territory_count == 3, (
+        "the same need in 3 communes is one cluster"
+    )
+    page.locator("#card-cluster").scroll_into_view_if_needed()
+    shot(page, "card-cluster")
+    assert dialogs == []
+
+
+def test_the_card_speaks_the_residents_language_and_says_when_nobody_is_near(phone):
+    # A health need: no digital-inclusion service answers it, so nobody is listed, in English.
+    pin = make_pin(*BELLEVILLE, theme="sante", text="Plus de médecin dans le quartier")
+    page = phone(locale="en-GB").new_page()
+    tap_pin(page, pin)
+    page.wait_for_selector("#card-help:not([hidden])")
+    assert page.locator("#card-help-title").text_content() == "Who can help near here"
+    if not actors_near_pin(pin):
+        assert (
+            page.locator("#card-help-none").text_content() == "No help place found within 3 km for this need."
+        )
+    assert page.locator("#card-cluster").is_hidden()
+
+
+def test_actors_of_an_unknown_pin_are_a_404_the_card_leaves_out(client, db):
+    """Also puts a `db` test in any run of this module, so pytest-django sets up the test database (the
+    browser tests only use committed_db, which pytest-django does not count as needing one)."""
+    response = client.get("/api/pins/999999/actors/")
+    assert response.status_code == 404
