@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 
 from carto.services import lockout
 from carto.services.privacy import keyed_hash
@@ -64,7 +65,11 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         # DRF token authentication sets request.user during the view, so this is read afterwards.
         user = getattr(request, "user", None)
-        signed_in = bool(user is not None and user.is_authenticated)
+        try:
+            signed_in = bool(user is not None and user.is_authenticated)
+        except DatabaseError:
+            # The session could not be read (database down, a 503 on its way): never let it be cached.
+            signed_in = True
         if signed_in or "HTTP_AUTHORIZATION" in request.META:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
