@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
+from pytest_django.live_server_helper import LiveServer
 
 # Tables written by tests that need committed data (concurrency, live server): emptied after each such test.
 # Reference data (territories, themes, actors) is loaded once and never touched.
@@ -59,6 +60,29 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
             teardown_databases(config, verbosity=0)
         except Exception as exc:  # noqa: BLE001 (a leftover connection must not fail the run)
             request.node.warn(pytest.PytestWarning(f"could not drop the test database: {exc!r}"))
+
+
+@pytest.fixture(scope="session")
+def server(django_db_setup, django_db_blocker):
+    """A live server on the test database, started by hand: pytest-django's live_server flushes reference data."""
+    with django_db_blocker.unblock():
+        live = LiveServer("localhost")
+        yield live
+        live.stop()
+
+
+@pytest.fixture
+def live_server():
+    raise RuntimeError(
+        "use the `server` fixture: live_server's flush would wipe the session's reference data"
+    )
+
+
+@pytest.fixture
+def transactional_db():
+    raise RuntimeError(
+        "use the `committed_db` fixture: transactional_db's flush would wipe the reference data"
+    )
 
 
 def _empty_volatile_tables() -> None:

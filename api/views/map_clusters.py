@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 from api.params import parse_bbox
 from api.tiles import parse_pin_filters
 from carto.errors import InvalidInput
-from carto.models import Pin
 from carto.stats.grid import MAX_ZOOM, clusters_in_box
 
 
@@ -45,7 +44,7 @@ class PinClusterView(APIView):
         clusters = clusters_in_box(
             bbox=bbox.extent,
             zoom=zoom,
-            statuses=filters.statuses or Pin.VISIBLE_STATUSES,
+            statuses=filters.statuses,
             theme_ids=filters.theme_ids,
             kind=filters.kind,
             since=filters.since,

@@ -6,6 +6,7 @@ import math
 import time
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 # Half the width of the Web Mercator world, in metres (EPSG:3857 bounds).
 WORLD_HALF = 20037508.342789244
@@ -92,24 +93,181 @@ ORDER BY n DESC, 2, 3
 """
 
 
+# Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer). The box B is the WGS84
+# envelope transformed to Lambert-93 (straight edges there), exactly as in _CLUSTERS_SQL. A "core" rectangle
+# of whole stored cells is chosen inside B; its pins are read from carto_pin_cell, every other pin of B from
+# carto_pin (grouped the same way), so the counts stay exact.
+#
+# Step 1: the core rectangle's corners in Lambert-93. The core lies inside B when its corners lie inside B
+# shrunk by `eps`, which bounds how far the image of a straight Web Mercator edge bends away from its chord
+# (B is convex). `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins strictly
+# inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
+_CORE_SQL = """
+WITH b AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
+k AS (
+  SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x0)s, %(y0)s), 3857), 2154) AS sw,
+         ST_Transform(ST_SetSRID(ST_MakePoint(%(x1)s, %(y0)s), 3857), 2154) AS se,
+         ST_Transform(ST_SetSRID(ST_MakePoint(%(x1)s, %(y1)s), 3857), 2154) AS ne,
+         ST_Transform(ST_SetSRID(ST_MakePoint(%(x0)s, %(y1)s), 3857), 2154) AS nw
+)
+SELECT ST_CoveredBy(ST_Collect(ARRAY[sw, se, ne, nw]), ST_Buffer(b.g, -%(eps)s)),
+       ST_XMin(b.g), ST_YMin(b.g), ST_XMax(b.g), ST_YMax(b.g),
+       greatest(ST_X(sw), ST_X(nw)) + %(eps)s, greatest(ST_Y(sw), ST_Y(se)) + %(eps)s,
+       least(ST_X(se), ST_X(ne)) - %(eps)s, least(ST_Y(nw), ST_Y(ne)) - %(eps)s
+FROM b, k
+"""
+
+# Step 2: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
+# cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift).
+_CLUSTERS_STORED_SQL = """
+WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
+stored AS (
+  SELECT c.cx >> %(shift)s AS gx, c.cy >> %(shift)s AS gy,
+         sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
+  FROM carto_pin_cell c
+  WHERE c.zoom = %(szoom)s
+    AND c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(cy1)s
+    AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
+    AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
+    AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
+  GROUP BY 1, 2
+),
+edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
+  SELECT floor((ST_X(q.g) + %(half)s) / %(ssize)s)::int AS cx, floor((%(half)s - ST_Y(q.g)) / %(ssize)s)::int AS cy,
+         ST_X(q.g) AS x, ST_Y(q.g) AS y
+  FROM (
+    SELECT ST_Transform(p.public_location, 3857) AS g
+    FROM carto_pin p, box
+    WHERE (p.public_location && ST_MakeEnvelope(%(bx0)s, %(iy1)s, %(bx1)s, %(by1)s, 2154)
+           OR p.public_location && ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(iy0)s, 2154)
+           OR p.public_location && ST_MakeEnvelope(%(bx0)s, %(iy0)s, %(ix0)s, %(iy1)s, 2154)
+           OR p.public_location && ST_MakeEnvelope(%(ix1)s, %(iy0)s, %(bx1)s, %(iy1)s, 2154))
+      AND ST_Intersects(p.public_location, box.g)
+      AND p.status = ANY(%(statuses)s::text[])
+      AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
+      AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
+      AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
+  ) q
+),
+raw AS (
+  SELECT cx >> %(shift)s AS gx, cy >> %(shift)s AS gy, count(*) AS n, sum(x) AS sx, sum(y) AS sy
+  FROM edge
+  WHERE NOT (cx BETWEEN %(cx0)s AND %(cx1)s AND cy BETWEEN %(cy0)s AND %(cy1)s)
+  GROUP BY 1, 2
+)
+SELECT n::int, ST_X(c), ST_Y(c) FROM (
+  SELECT sum(u.n) AS n,
+         ST_Transform(ST_SetSRID(ST_MakePoint(sum(u.sx) / sum(u.n), sum(u.sy) / sum(u.n)), 3857), 4326) AS c
+  FROM (SELECT * FROM stored UNION ALL SELECT * FROM raw) u
+  GROUP BY u.gx, u.gy
+  HAVING sum(u.n) > 0
+) s
+ORDER BY n DESC, 2, 3
+"""
+
+# The stored zoom is the finest (≤ AGGREGATE_MAX_ZOOM) at which the box spans at most this many cells across:
+# finer cells leave fewer raw pins on the border, coarser ones fewer stored rows to sum.
+CORE_CELLS_ACROSS = 32
+# Smallest radius of curvature (m) of the Lambert-93 image of a Web Mercator parallel within the latitudes
+# below (about 1,100 km at 80°; 6,000 km over France): bounds the bend of a core edge away from its chord.
+_MIN_RADIUS = 1_000_000.0
+_MAX_LATITUDE = 80.0
+_EARTH_RADIUS = 6378137.0
+
+
+def _mercator(lon: float, lat: float) -> tuple[float, float]:
+    return (
+        _EARTH_RADIUS * math.radians(lon),
+        _EARTH_RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)),
+    )
+
+
+def _is_month_start(moment) -> bool:
+    local = timezone.localtime(moment)
+    return local == local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def stored_cells_apply(*, zoom: int, statuses, since, until) -> bool:
+    """Whether the stored cells can answer: low zoom, every visible status, `since` on a month start."""
+    return (
+        zoom <= AGGREGATE_MAX_ZOOM
+        and statuses is None
+        and until is None
+        and (since is None or _is_month_start(since))
+    )
+
+
+def _stored_plan(bbox, zoom: int) -> dict | None:
+    """Stored zoom, core cell range and raw-scan strips for the box, or None when no whole cell fits."""
+    minx, miny, maxx, maxy = bbox
+    if miny < -_MAX_LATITUDE or maxy > _MAX_LATITUDE:
+        return None
+    (ex0, ey0), (ex1, ey1) = _mercator(minx, miny), _mercator(maxx, maxy)
+    span = max(ex1 - ex0, ey1 - ey0)
+    szoom = max(zoom - (CELL_BITS - CLUSTER_BITS), 0)
+    while szoom < AGGREGATE_MAX_ZOOM and span / cell_size(szoom + 1) <= CORE_CELLS_ACROSS:
+        szoom += 1
+    size = cell_size(szoom)
+    # The Lambert-93 box's straight edges stray from the exact lon/lat rectangle by less than a chord's bend.
+    eps = 1.0 + span * span / (8 * _MIN_RADIUS)
+    shrink = 3 * eps
+    cx0 = math.ceil((ex0 + shrink + WORLD_HALF) / size)
+    cx1 = math.floor((ex1 - shrink + WORLD_HALF) / size) - 1
+    cy0 = math.ceil((WORLD_HALF - (ey1 - shrink)) / size)
+    cy1 = math.floor((WORLD_HALF - (ey0 + shrink)) / size) - 1
+    if cx0 > cx1 or cy0 > cy1:
+        return None
+    core = {
+        "x0": cx0 * size - WORLD_HALF,
+        "x1": (cx1 + 1) * size - WORLD_HALF,
+        "y0": WORLD_HALF - (cy1 + 1) * size,
+        "y1": WORLD_HALF - cy0 * size,
+        "eps": eps,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CORE_SQL, {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy, **core})
+        inside, bx0, by0, bx1, by1, ix0, iy0, ix1, iy1 = cursor.fetchone()
+    if not inside or ix0 >= ix1 or iy0 >= iy1:
+        return None
+    return {
+        "szoom": szoom,
+        "ssize": size,
+        "shift": szoom + CELL_BITS - zoom - CLUSTER_BITS,
+        "cx0": cx0,
+        "cx1": cx1,
+        "cy0": cy0,
+        "cy1": cy1,
+        **dict(bx0=bx0, by0=by0, bx1=bx1, by1=by1, ix0=ix0, iy0=iy0, ix1=ix1, iy1=iy1),
+    }
+
+
 def clusters_in_box(
     *,
     bbox: tuple[float, float, float, float],
     zoom: int,
-    statuses: tuple[str, ...],
+    statuses: tuple[str, ...] | None = None,
     theme_ids: tuple[int, ...] | None = None,
     kind: str | None = None,
     since=None,
     until=None,
+    use_cells: bool = True,
 ) -> list[dict]:
-    """Visible pins of a WGS84 box grouped per grid cell at `zoom`: count and centroid (lon, lat)."""
+    """Visible pins of a WGS84 box grouped per grid cell at `zoom`: count and centroid (lon, lat).
+
+    `statuses` None means every visible status. Up to AGGREGATE_MAX_ZOOM, and when the filters are ones the
+    stored cells carry (theme, kind, `since` on a month start), whole cells inside the box are read from
+    carto_pin_cell and only the pins of the border are counted one by one; `use_cells=False` forces the
+    pin-by-pin statement (the reference the stored path must match exactly).
+    """
+    from carto.models import Pin
+
     minx, miny, maxx, maxy = bbox
     params = {
         "minx": minx,
         "miny": miny,
         "maxx": maxx,
         "maxy": maxy,
-        "statuses": list(statuses),
+        "statuses": list(statuses or Pin.VISIBLE_STATUSES),
         "themes": list(theme_ids) if theme_ids else None,
         "kind": kind,
         "since": since,
@@ -117,7 +275,16 @@ def clusters_in_box(
         "half": WORLD_HALF,
         "size": 2 * WORLD_HALF / 2 ** (zoom + CLUSTER_BITS),
     }
+    sql = _CLUSTERS_SQL
+    plan = None
+    if use_cells and stored_cells_apply(zoom=zoom, statuses=statuses, since=since, until=until):
+        plan = _stored_plan(bbox, zoom)
+    if plan is not None:
+        from carto.stats.heatmaps import month_of
+
+        sql = _CLUSTERS_STORED_SQL
+        params.update(plan, month=month_of(since) if since else None)
     with connection.cursor() as cursor:
-        cursor.execute(_CLUSTERS_SQL, params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [{"lon": round(lon, 6), "lat": round(lat, 6), "count": n} for n, lon, lat in rows]

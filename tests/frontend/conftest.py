@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-from pytest_django.live_server_helper import LiveServer
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CARTO_CHROMIUM", "/usr/bin/chromium")
@@ -19,15 +18,6 @@ PHONE = {
     "is_mobile": True,
     "device_scale_factor": 2,
 }
-
-
-@pytest.fixture(scope="session")
-def server(django_db_setup, django_db_blocker):
-    """pytest-django's live server, started by hand: its live_server fixture flushes the reference data."""
-    with django_db_blocker.unblock():
-        live = LiveServer("localhost")
-        yield live
-        live.stop()
 
 
 @pytest.fixture(scope="session")

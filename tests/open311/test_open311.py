@@ -334,9 +334,9 @@ class GeoReportClient:
         return self._call("GET", "requests.json", filters)
 
 
-def test_an_open311_client_written_from_the_spec_works_against_the_server(committed_db, live_server):
+def test_an_open311_client_written_from_the_spec_works_against_the_server(committed_db, server):
     _, key = ApiKey.issue(name="spec client")
-    client = GeoReportClient(f"{live_server.url}{BASE}", key)
+    client = GeoReportClient(f"{server.url}{BASE}", key)
     services = client.get_service_list()
     code = next(s["service_code"] for s in services if s["group"])
     request_id = client.post_service_request(
