@@ -118,15 +118,31 @@ FROM b, k
 """
 
 # Step 2: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
-# cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift).
+# cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift). The core is made of
+# fine cells (zoom `szoom`, a thin border) whose inner part is read as coarse cells (zoom `czoom`).
 _CLUSTERS_STORED_SQL = """
 WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
 stored AS (
+  -- The core's inner part, in coarse cells (few rows) ...
+  SELECT c.cx >> %(cshift)s AS gx, c.cy >> %(cshift)s AS gy,
+         sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
+  FROM carto_pin_cell c
+  WHERE c.zoom = %(czoom)s
+    AND c.cx BETWEEN %(ccx0)s AND %(ccx1)s AND c.cy BETWEEN %(ccy0)s AND %(ccy1)s
+    AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
+    AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
+    AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
+  GROUP BY 1, 2
+  UNION ALL
+  -- ... and the core's rim around it, in fine cells (a thin border left to count pin by pin).
   SELECT c.cx >> %(shift)s AS gx, c.cy >> %(shift)s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
   FROM carto_pin_cell c
   WHERE c.zoom = %(szoom)s
-    AND c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(cy1)s
+    AND ((c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(fy0)s - 1)
+         OR (c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(fy1)s + 1 AND %(cy1)s)
+         OR (c.cx BETWEEN %(cx0)s AND %(fx0)s - 1 AND c.cy BETWEEN %(fy0)s AND %(fy1)s)
+         OR (c.cx BETWEEN %(fx1)s + 1 AND %(cx1)s AND c.cy BETWEEN %(fy0)s AND %(fy1)s))
     AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
     AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
     AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
@@ -165,13 +181,14 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
 ORDER BY n DESC, 2, 3
 """
 
-# The stored zoom is the finest (≤ AGGREGATE_MAX_ZOOM) at which the box spans at most this many cells across:
-# finer cells leave fewer raw pins on the border, coarser ones fewer stored rows to sum.
-CORE_CELLS_ACROSS = 32
-# Smallest radius of curvature (m) of the Lambert-93 image of a Web Mercator parallel within the latitudes
-# below (about 1,100 km at 80°; 6,000 km over France): bounds the bend of a core edge away from its chord.
-_MIN_RADIUS = 1_000_000.0
-_MAX_LATITUDE = 80.0
+# The core is cut in fine cells at AGGREGATE_MAX_ZOOM (the border left to count pin by pin stays thin), and
+# its inner part read at the finest zoom where the box spans at most this many cells (few stored rows).
+CORE_CELLS_ACROSS = 16
+# Smallest radius of curvature (m) of the Lambert-93 image of a Web Mercator parallel (a Lambert-93 arc)
+# between these latitudes: 4,540 km at 60° (5,780 km at 49°); a Mercator metre is 0.5–0.9 Lambert-93 metre
+# there. It bounds how far a core edge bends away from its chord. Other boxes count pins one by one.
+_MIN_RADIUS = 4_000_000.0
+_MIN_LATITUDE, _MAX_LATITUDE = 30.0, 60.0
 _EARTH_RADIUS = 6378137.0
 
 
@@ -200,17 +217,15 @@ def stored_cells_apply(*, zoom: int, statuses, since, until) -> bool:
 def _stored_plan(bbox, zoom: int) -> dict | None:
     """Stored zoom, core cell range and raw-scan strips for the box, or None when no whole cell fits."""
     minx, miny, maxx, maxy = bbox
-    if miny < -_MAX_LATITUDE or maxy > _MAX_LATITUDE:
+    if miny < _MIN_LATITUDE or maxy > _MAX_LATITUDE:
         return None
     (ex0, ey0), (ex1, ey1) = _mercator(minx, miny), _mercator(maxx, maxy)
     span = max(ex1 - ex0, ey1 - ey0)
-    szoom = max(zoom - (CELL_BITS - CLUSTER_BITS), 0)
-    while szoom < AGGREGATE_MAX_ZOOM and span / cell_size(szoom + 1) <= CORE_CELLS_ACROSS:
-        szoom += 1
+    szoom = AGGREGATE_MAX_ZOOM
     size = cell_size(szoom)
     # The Lambert-93 box's straight edges stray from the exact lon/lat rectangle by less than a chord's bend.
     eps = 1.0 + span * span / (8 * _MIN_RADIUS)
-    shrink = 3 * eps
+    shrink = 5 * eps  # a first guess of a core inside the box, checked below
     cx0 = math.ceil((ex0 + shrink + WORLD_HALF) / size)
     cx1 = math.floor((ex1 - shrink + WORLD_HALF) / size) - 1
     cy0 = math.ceil((WORLD_HALF - (ey1 - shrink)) / size)
@@ -229,7 +244,27 @@ def _stored_plan(bbox, zoom: int) -> dict | None:
         inside, bx0, by0, bx1, by1, ix0, iy0, ix1, iy1 = cursor.fetchone()
     if not inside or ix0 >= ix1 or iy0 >= iy1:
         return None
+    czoom = max(zoom - (CELL_BITS - CLUSTER_BITS), 0)
+    while czoom < szoom and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
+        czoom += 1
+    # Coarse cells lying inside the fine core; none: the whole core is read in fine cells.
+    k = szoom - czoom
+    ccx0, ccx1 = -(-cx0 >> k), ((cx1 + 1) >> k) - 1
+    ccy0, ccy1 = -(-cy0 >> k), ((cy1 + 1) >> k) - 1
+    if ccx0 > ccx1 or ccy0 > ccy1:
+        czoom, k, ccx0, ccx1, ccy0, ccy1 = szoom, 0, cx0, cx1, cy0, cy1
     return {
+        "czoom": czoom,
+        "cshift": czoom + CELL_BITS - zoom - CLUSTER_BITS,
+        "ccx0": ccx0,
+        "ccx1": ccx1,
+        "ccy0": ccy0,
+        "ccy1": ccy1,
+        # The coarse part in fine cell numbers: the rim is the fine core outside it.
+        "fx0": ccx0 << k,
+        "fx1": ((ccx1 + 1) << k) - 1,
+        "fy0": ccy0 << k,
+        "fy1": ((ccy1 + 1) << k) - 1,
         "szoom": szoom,
         "ssize": size,
         "shift": szoom + CELL_BITS - zoom - CLUSTER_BITS,

@@ -70,3 +70,71 @@ def test_bad_cluster_requests_are_400_in_the_json_error_shape(client, params):
     response = client.get("/api/pins/clusters/", params)
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+STORED_BOXES = (METROPOLE_BBOX, "2.35,48.85,2.40,48.90", "2.30,48.86,2.50,48.95", "2.37,48.86,2.49,48.91")
+
+
+def both_paths(bbox: str, zoom: int, **filters) -> tuple[list, list]:
+    from carto.stats.grid import clusters_in_box
+
+    box = tuple(float(v) for v in bbox.split(","))
+    stored = clusters_in_box(bbox=box, zoom=zoom, **filters)
+    raw = clusters_in_box(bbox=box, zoom=zoom, use_cells=False, **filters)
+    return stored, raw
+
+
+def assert_same_clusters(stored: list, raw: list) -> None:
+    assert sum(c["count"] for c in stored) == sum(c["count"] for c in raw)
+    key = lambda c: (c["count"], round(c["lon"], 4), round(c["lat"], 4))  # noqa: E731
+    assert sorted(map(key, stored)) == sorted(map(key, raw))
+
+
+def test_stored_cells_and_raw_pins_give_the_same_clusters_and_a_hidden_pin_leaves_both(client):
+    from carto.stats.grid import _stored_plan
+    from carto.stats.heatmaps import aggregates_status_changed
+
+    pins = []
+    for i in range(12):
+        # Spread over the box so that some pins fall in stored (core) cells and some on the border.
+        lon, lat = 2.36 + i * 0.011, 48.865 + (i % 5) * 0.009
+        pins.append(
+            make_pin(
+                lon, lat, theme="mobilite" if i % 3 else "logement", kind="need" if i % 2 else "proposal"
+            )
+        )
+    for place in (BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE):
+        pins.append(make_pin(*place))
+    for zoom in (5, 8, 10, 11, 12):
+        for bbox in STORED_BOXES:
+            assert _stored_plan(tuple(float(v) for v in bbox.split(",")), zoom) is not None
+            stored, raw = both_paths(bbox, zoom)
+            assert_same_clusters(stored, raw)
+            assert sum(c["count"] for c in stored) == visible_in(bbox)
+    theme_ids = (pins[1].theme_id,)
+    assert_same_clusters(*both_paths(METROPOLE_BBOX, 10, theme_ids=theme_ids, kind="need"))
+
+    before = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 10}).json()["total"]
+    victim = pins[4]
+    old = victim.status
+    victim.status = Pin.Status.HIDDEN
+    victim.save(update_fields=["status"])
+    aggregates_status_changed(pin=victim, old_status=old)
+    for zoom in (8, 12):
+        for bbox in STORED_BOXES:
+            stored, raw = both_paths(bbox, zoom)
+            assert_same_clusters(stored, raw)
+            assert sum(c["count"] for c in stored) == visible_in(bbox)
+    after = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 10}).json()["total"]
+    assert after == before - 1 == visible_in(METROPOLE_BBOX)
+
+
+def test_a_status_filter_or_a_mid_month_since_still_gives_exact_counts(client):
+    for place in (BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE):
+        make_pin(*place)
+    body = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 8, "status": "received"}).json()
+    assert body["total"] == Pin.objects.filter(status="received").count()
+    body = client.get(
+        "/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 8, "since": "2000-01-15"}
+    ).json()
+    assert body["total"] == 3

@@ -30,6 +30,8 @@ def test_production_settings_pass_check_deploy_with_no_warning():
         "CARTO_HTTPS": "true",
         "DJANGO_ALLOWED_HOSTS": "carto.example.org",
     }
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright's loop; production never does.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
