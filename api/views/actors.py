@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.params import parse_bbox
+from api.schema import FEATURE_COLLECTION
 from api.serializers.actors import ActorFeatureSerializer
 from carto.exports.actors import actors_write_csv
 from carto.geo import API_SRID
@@ -26,28 +27,7 @@ class ActorListView(APIView):
             OpenApiParameter("service", str, description="a service of the national schema"),
             OpenApiParameter("mgp", bool, description="only actors in the Métropole"),
         ],
-        # A GeoJSON FeatureCollection (the geometry is an annotation drf-spectacular cannot type).
-        responses={
-            200: {
-                "type": "object",
-                "required": ["type", "features"],
-                "properties": {
-                    "type": {"type": "string", "enum": ["FeatureCollection"]},
-                    "features": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["type", "geometry", "properties"],
-                            "properties": {
-                                "type": {"type": "string", "enum": ["Feature"]},
-                                "geometry": {"type": "object", "nullable": True},
-                                "properties": {"type": "object"},
-                            },
-                        },
-                    },
-                },
-            }
-        },  # fmt: skip
+        responses={200: FEATURE_COLLECTION},
     )
     def get(self, request):
         actors = Actor.objects.select_related("commune", "arrondissement").annotate(

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.params import parse_bbox, parse_since
+from api.schema import DEVICE_TOKEN
 from api.serializers.pins import (
     created_pin_feature,
     parse_location,
@@ -198,7 +199,7 @@ class PinListView(PinsAPIView):
 
     @extend_schema(
         request={"application/json": {"type": "object", "additionalProperties": False, "required": ["client_uuid", "kind", "theme", "text", "lat", "lon"], "properties": {"client_uuid": {"type": "string", "format": "uuid"}, "kind": {"type": "string", "enum": ["need", "proposal"]}, "theme": {"type": "string", "maxLength": 40}, "text": {"type": "string", "minLength": 1, "maxLength": 1000}, "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}, "language": {"type": "string", "maxLength": 16}}}},
-        parameters=[OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER)],
+        parameters=[DEVICE_TOKEN],
         responses={201: {"type": "object"}, 200: {"type": "object"}},
     )  # fmt: skip
     def post(self, request):
@@ -229,13 +230,7 @@ class PinDetailView(PinsAPIView):
     """One visible pin; its own device or author also sees it while pending, with the reason."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "X-Device-Token",
-                {"type": "string", "minLength": 16, "maxLength": 200},
-                OpenApiParameter.HEADER,
-            )
-        ],
+        parameters=[DEVICE_TOKEN],
         responses={200: {"type": "object"}},
     )
     def get(self, request, pk: int):
@@ -256,7 +251,7 @@ class PinMineView(PinsAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("ids", {"type": "string", "pattern": "^[0-9]{1,18}(,[0-9]{1,18}){0,499}$"}),
-            OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER),
+            DEVICE_TOKEN,
         ],
         responses={200: {"type": "object", "required": ["type", "features"], "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}}}}},
     )  # fmt: skip
@@ -307,7 +302,7 @@ class PinBatchView(PinsAPIView):
     @extend_schema(
         request={"application/json": {"type": "object", "additionalProperties": False, "required": ["pins"],
                   "properties": {"pins": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "object", "additionalProperties": False, "required": ["client_uuid", "kind", "theme", "text", "lat", "lon"], "properties": {"client_uuid": {"type": "string", "format": "uuid"}, "kind": {"type": "string", "enum": ["need", "proposal"]}, "theme": {"type": "string", "maxLength": 40}, "text": {"type": "string", "minLength": 1, "maxLength": 1000}, "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}, "language": {"type": "string", "maxLength": 16}}}}}}},
-        parameters=[OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER)],
+        parameters=[DEVICE_TOKEN],
         responses={200: {"type": "object"}},
     )  # fmt: skip
     def post(self, request):
@@ -336,13 +331,7 @@ class PinSupportView(PinsAPIView):
 
     @extend_schema(
         request=None,
-        parameters=[
-            OpenApiParameter(
-                "X-Device-Token",
-                {"type": "string", "minLength": 16, "maxLength": 200},
-                OpenApiParameter.HEADER,
-            )
-        ],
+        parameters=[DEVICE_TOKEN],
         responses={200: {"type": "object"}, 201: {"type": "object"}},
     )
     def post(self, request, pk: int):
@@ -351,13 +340,7 @@ class PinSupportView(PinsAPIView):
         return Response(body, status=201 if result.created else 200)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "X-Device-Token",
-                {"type": "string", "minLength": 16, "maxLength": 200},
-                OpenApiParameter.HEADER,
-            )
-        ],
+        parameters=[DEVICE_TOKEN],
         responses={200: {"type": "object"}},
     )
     def delete(self, request, pk: int):
@@ -372,7 +355,7 @@ class PinPhotosView(PinsAPIView):
 
     @extend_schema(
         request={"multipart/form-data": {"type": "object", "required": ["photo"], "properties": {"photo": {"type": "string", "format": "binary"}}}},
-        parameters=[OpenApiParameter("X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER)],
+        parameters=[DEVICE_TOKEN],
         responses={201: {"type": "object"}},
     )  # fmt: skip
     def post(self, request, pk: int):

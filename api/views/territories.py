@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.schema import FEATURE_COLLECTION
 from api.serializers.territories import TerritoryFeatureSerializer
 from carto.errors import InvalidInput
 from carto.geo import API_SRID
@@ -27,28 +28,7 @@ class TerritoryListView(APIView):
     @extend_schema(
         operation_id="territories_list",
         parameters=[OpenApiParameter("kind", str, enum=Territory.Kind.values, required=True)],
-        # A GeoJSON FeatureCollection (the geometry is an annotation drf-spectacular cannot type).
-        responses={
-            200: {
-                "type": "object",
-                "required": ["type", "features"],
-                "properties": {
-                    "type": {"type": "string", "enum": ["FeatureCollection"]},
-                    "features": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["type", "geometry", "properties"],
-                            "properties": {
-                                "type": {"type": "string", "enum": ["Feature"]},
-                                "geometry": {"type": "object", "nullable": True},
-                                "properties": {"type": "object"},
-                            },
-                        },
-                    },
-                },
-            }
-        },  # fmt: skip
+        responses={200: FEATURE_COLLECTION},
     )
     def get(self, request):
         kind = request.query_params.get("kind")
