@@ -8,11 +8,13 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from carto.roles import Action, can
+
 
 def home(request):
     """The resident's page: the metropolitan map and the pin flow (aidant mode for signed-in aidants)."""
     user = request.user
-    is_aidant = user.is_authenticated and user.groups.filter(name="aidant").exists()
+    is_aidant = user.is_authenticated and can(user, Action.PIN_CREATE_MEDIATED)
     return render(
         request,
         "frontend/home.html",

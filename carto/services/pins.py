@@ -16,6 +16,7 @@ from carto.geo import to_storage
 from carto.models import Actor, Pin, Territory, Theme
 from carto.models.pins import TEXT_MAX_LENGTH
 from carto.photos import photo_clean
+from carto.roles import Action, can
 from carto.services import abuse
 from carto.services.clustering import cluster_assign
 from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
@@ -241,7 +242,7 @@ def pin_submit(
     mediated_by = None
     structure = None
     if structure_source_id is not None:
-        if not abuse.is_trusted(author) or not author.groups.filter(name="aidant").exists():
+        if author is None or not can(author, Action.PIN_CREATE_MEDIATED):
             raise NotAllowed("not_an_aidant", "Only signed-in aidants may enter a pin on someone's behalf.")
         structure = Actor.objects.filter(source_id=structure_source_id).first()
         if structure is None:
