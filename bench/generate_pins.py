@@ -210,6 +210,25 @@ def generate(*, count: int, groups: int, seed: int = SEED) -> None:
         cursor.execute("ANALYZE carto_pin")
 
 
+def open_bare_cursor():
+    """A psycopg cursor on Django's current database, outside Django: the baseline of the benches."""
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    bare = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"],
+        autocommit=True,
+    )
+    cursor = psycopg.ClientCursor(bare)  # Django binds client-side too
+    cursor.execute("SET jit = off")  # as the app's connections (config/settings.py)
+    return cursor
+
+
 def use_bench_database() -> None:
     """Point Django at the bench database, creating, migrating and loading it the first time."""
     from django.core.management import call_command

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_pins")
 
-from bench.generate_pins import ensure_pins, use_bench_database  # noqa: E402
+from bench.generate_pins import ensure_pins, open_bare_cursor, use_bench_database  # noqa: E402
 
 SEED = 11
 METROPOLE = (2.2, 48.75, 2.6, 49.0)
@@ -63,9 +63,7 @@ def main() -> None:
     use_bench_database()
     ensure_pins(args.count, args.groups)
 
-    import psycopg
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
 
     from carto.models import Pin, PinCell
@@ -84,17 +82,7 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
-    db = connection.settings_dict
-    bare = psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"],
-        autocommit=True,
-    )
-    bare_cursor = psycopg.ClientCursor(bare)  # Django binds client-side too
-    bare_cursor.execute("SET jit = off")  # as the app's connections (config/settings.py)
+    bare_cursor = open_bare_cursor()
 
     rng = random.Random(SEED)
     points = [

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_tiles")
 
-from bench.generate_pins import ensure_pins, use_bench_database  # noqa: E402
+from bench.generate_pins import ensure_pins, open_bare_cursor, use_bench_database  # noqa: E402
 
 SEED = 7
 
@@ -60,7 +60,6 @@ def main() -> None:
     use_bench_database()
     ensure_pins(args.count, 0)
 
-    import psycopg
     from django.conf import settings
     from django.db import connection, transaction
     from django.http import HttpResponse
@@ -89,16 +88,7 @@ def main() -> None:
     clear_url_caches()
     client = Client()
 
-    db = connection.settings_dict
-    bare = psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"],
-        autocommit=True,
-    )
-    bare_cursor = psycopg.ClientCursor(bare)  # Django binds client-side too
+    bare_cursor = open_bare_cursor()
 
     rng = random.Random(SEED)
     points = list(
@@ -197,7 +187,7 @@ def main() -> None:
     print(f"{'measure':58} {'ms':>9} {'baseline':>9} {'ratio':>7}")
     for name, value, base in rows:
         print(f"{name:58} {value:9.2f} {base:9.2f} {value / base:7.2f}")
-    bare.close()
+    bare_cursor.connection.close()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,14 @@ def require_file(path: Path) -> Path:
     if not path.is_file():
         raise ImportFailed(path, "file not found (set CARTO_DATA_DIR to the folder holding the shared data)")
     return path
+
+
+def read_json(path: Path):
+    """The parsed content of a JSON fixture; a missing or malformed file is an ImportFailed naming it."""
+    try:
+        return json.loads(require_file(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(path, f"malformed JSON ({exc})") from exc
 
 
 def geojson_features(path: Path) -> Iterator[tuple[int, dict, GEOSGeometry]]:

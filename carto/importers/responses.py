@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import json
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
-from carto.importers.base import ImportFailed, ImportSummary, require_file
+from carto.importers.base import ImportFailed, ImportSummary, read_json
 from carto.models import Response
 
 RESPONSES_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "responses.json"
@@ -29,10 +28,7 @@ def _date(value, *, path: Path, row: int) -> datetime.date | None:
 def responses_import(*, path: Path = RESPONSES_FIXTURE) -> ImportSummary:
     """Upsert every response on its slug (safe to run again)."""
     summary = ImportSummary("responses")
-    try:
-        records = json.loads(require_file(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ImportFailed(path, f"malformed JSON ({exc})") from exc
+    records = read_json(path)
     for row, record in enumerate(records, start=1):
         if missing := [key for key in REQUIRED if not record.get(key)]:
             raise ImportFailed(path, f"missing {missing}", row=row)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
-from carto.importers.base import ImportFailed, ImportSummary, require_file
+from carto.importers.base import ImportFailed, ImportSummary, read_json
 from carto.models import Theme
 
 THEMES_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "themes.json"
@@ -19,10 +18,7 @@ LANGUAGES = ("fr", "en", "ar", "zh")
 def themes_import(*, path: Path = THEMES_FIXTURE) -> ImportSummary:
     """Upsert every theme on its slug; parents first, so children can point at them."""
     summary = ImportSummary("themes")
-    try:
-        records = json.loads(require_file(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ImportFailed(path, f"malformed JSON ({exc})") from exc
+    records = read_json(path)
     records.sort(key=lambda r: (r.get("parent") is not None, r.get("order", 0)))
     for row, record in enumerate(records, start=1):
         missing = [lang for lang in LANGUAGES if not record.get("labels", {}).get(lang)]
