@@ -67,11 +67,11 @@ def main() -> None:
     from django.test import Client
 
     from carto.models import Pin, PinCell
-    from carto.stats.grid import _CLUSTERS_SQL, CLUSTER_BITS, WORLD_HALF
+    from carto.stats.grid import _CLUSTERS_SQL, AGGREGATE_MIN_ZOOM, CLUSTER_BITS, WORLD_HALF
     from carto.stats.heatmaps import aggregates_rebuild
 
     visible = Pin.objects.visible().count()
-    stored = sum(PinCell.objects.filter(zoom=0).values_list("count", flat=True))
+    stored = sum(PinCell.objects.filter(zoom=AGGREGATE_MIN_ZOOM).values_list("count", flat=True))
     if stored != visible:
         started = time.perf_counter()
         aggregates_rebuild()

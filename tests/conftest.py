@@ -29,6 +29,7 @@ VOLATILE_TABLES = [
     "carto_cluster",
     "carto_clusteringmodel",
     "carto_pin_cell",
+    "carto_pin_hex",
     "carto_flag",
     "carto_statuschange",
     "carto_comment",

@@ -1,11 +1,14 @@
-"""Statistics endpoints: per territory of a level, side by side comparison, stored grid cells (hexbins)."""
+"""Statistics endpoints: per territory of a level, side by side comparison, stored hexagons (hexbins)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.params import parse_bbox
+from api.schema import FEATURE_COLLECTION
 from api.tiles import parse_pin_filters
 from carto.errors import InvalidInput
 from carto.stats.comparisons import LEVEL_FIELDS, StatsFilters, territories_compare, territory_stats
@@ -69,13 +72,17 @@ class CompareView(APIView):
 
 
 class HexbinView(APIView):
-    """Counts per stored grid cell at a zoom (square cells of the tile grid), from the aggregate table."""
+    """Visible pins per hexagon at a zoom, read from the stored hexagon aggregates (GeoJSON polygons)."""
 
     @extend_schema(
-        responses={200: {"type": "object"}},
+        responses={200: FEATURE_COLLECTION},
         parameters=[
             OpenApiParameter("zoom", int, required=True, description=f"0 to {AGGREGATE_MAX_ZOOM}"),
+            OpenApiParameter(
+                "bbox", str, description="minlon,minlat,maxlon,maxlat (WGS84); default: the Métropole"
+            ),
             OpenApiParameter("theme", str),
+            OpenApiParameter("kind", str),
             OpenApiParameter("since", str, description="rounded down to the first day of its month"),
         ],
     )
@@ -87,6 +94,14 @@ class HexbinView(APIView):
                 f"zoom must be an integer between 0 and {AGGREGATE_MAX_ZOOM}",
                 fields={"zoom": [raw]},
             )
+        bbox = parse_bbox(request.query_params.get("bbox"))
         filters = parse_pin_filters(request.query_params)
-        cells = hexbins(zoom=int(raw), theme_ids=filters.theme_ids, since=filters.since)
-        return Response({"zoom": int(raw), "cells": cells})
+        body = hexbins(
+            zoom=int(raw),
+            bbox=bbox.extent if bbox else None,
+            theme_ids=filters.theme_ids,
+            kind=filters.kind,
+            since=filters.since,
+        )
+        # Numbers and geometry only, serialised by the database: no text to escape.
+        return HttpResponse(body, content_type="application/json")

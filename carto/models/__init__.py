@@ -1,5 +1,5 @@
 from carto.models.actors import Actor
-from carto.models.aggregates import PinCell
+from carto.models.aggregates import PinCell, PinHex
 from carto.models.apikeys import ApiKey, UsedLink
 from carto.models.clusters import (
     AuditEntry,
@@ -33,6 +33,7 @@ __all__ = [
     "ResponseLink",
     "Pin",
     "PinCell",
+    "PinHex",
     "PinPhoto",
     "Support",
     "Territory",

@@ -1,4 +1,6 @@
-"""Stored aggregates of visible pins: grid cells per zoom, read by low-zoom tiles and the hexbin statistics."""
+"""Stored aggregates of visible pins per zoom: square grid cells (low-zoom tiles, map clusters) and hexagons
+(hexbin statistics). Derived data, rebuilt from carto_pin by `manage.py rebuild_aggregates`: no foreign key
+checks on their hot write path (see migration 0009)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ class PinCell(models.Model):
     zoom = models.PositiveSmallIntegerField()
     cx = models.IntegerField()  # column, from the west edge of the Web Mercator world
     cy = models.IntegerField()  # row, from the north edge (as tile y)
-    theme = models.ForeignKey("carto.Theme", on_delete=models.CASCADE, related_name="+")
+    theme = models.ForeignKey(
+        "carto.Theme", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     kind = models.CharField(max_length=16)
     # First day of the month the pin was created: `since` filters on aggregates have month granularity.
     month = models.DateField()
@@ -34,12 +38,39 @@ class PinCell(models.Model):
             ),
             models.CheckConstraint(name="pin_cell_count_nonnegative", condition=models.Q(count__gte=0)),
         ]
-        indexes = [
-            # Low-zoom tiles: WHERE zoom = z AND cx BETWEEN … AND cy BETWEEN …; hexbins: WHERE zoom = z.
-            models.Index(fields=["zoom", "cx", "cy"], name="pin_cell_zoom_xy"),
-        ]
+        # Low-zoom tiles read WHERE zoom = z AND cx BETWEEN … AND cy BETWEEN …: the key's prefix serves them.
 
     def __str__(self) -> str:
         return (
             f"z{self.zoom} {self.cx}/{self.cy} theme {self.theme_id} {self.kind} {self.month}: {self.count}"
+        )
+
+
+class PinHex(models.Model):
+    """Visible pins counted per hexagon of a Web Mercator hex grid, zoom, theme, kind and month of creation.
+
+    Hexagon (i, j) at `zoom` is PostGIS's ST_Hexagon(hex_size(zoom), i, j) in EPSG:3857 (carto.stats.grid):
+    as many hexagons as square cells per tile, of the same area. Maintained with PinCell.
+    """
+
+    zoom = models.PositiveSmallIntegerField()
+    i = models.IntegerField()  # column; odd columns are shifted half a hexagon up
+    j = models.IntegerField()  # row, from the equator northwards
+    theme = models.ForeignKey(
+        "carto.Theme", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(max_length=16)
+    month = models.DateField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "carto_pin_hex"
+        constraints = [
+            models.UniqueConstraint(fields=["zoom", "i", "j", "theme", "kind", "month"], name="pin_hex_key"),
+            models.CheckConstraint(name="pin_hex_count_nonnegative", condition=models.Q(count__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"z{self.zoom} hex {self.i}/{self.j} theme {self.theme_id} {self.kind} {self.month}: {self.count}"
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from carto.models import Pin
-from carto.stats.grid import CELL_BITS, CELLS_PER_TILE, WORLD_HALF, cell_size
+from carto.stats.grid import AGGREGATE_MIN_ZOOM, CELL_BITS, CELLS_PER_TILE, WORLD_HALF, cell_size
 
 EXTENT = 4096
 BUFFER = 64
@@ -44,6 +44,7 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
 """
 
 # Low zooms: the stored cells of the tile (CELLS_PER_TILE² at most), one feature per cell at its centroid.
+# Below AGGREGATE_MIN_ZOOM the finest stored cells are regrouped (`shift` bits coarser).
 PIN_CELLS_SQL = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env)
 SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
@@ -51,14 +52,15 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
          ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(g.sx / g.n, g.sy / g.n), 3857), b.env, %(extent)s, %(buffer)s, true)
            AS geom
   FROM (
-    SELECT c.cx, c.cy, sum(c.count) AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
+    SELECT c.cx >> %(shift)s AS cx, c.cy >> %(shift)s AS cy, sum(c.count) AS n, sum(c.sum_x) AS sx,
+           sum(c.sum_y) AS sy
     FROM carto_pin_cell c
-    WHERE c.zoom = %(z)s
-      AND c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(cy1)s
+    WHERE c.zoom = %(stored_zoom)s
+      AND c.cx BETWEEN %(scx0)s AND %(scx1)s AND c.cy BETWEEN %(scy0)s AND %(scy1)s
       AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
       AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
       AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
-    GROUP BY c.cx, c.cy
+    GROUP BY 1, 2
     HAVING sum(c.count) > 0
   ) g, b
 ) t
@@ -146,6 +148,16 @@ class PinTileQuery:
             "cy1": self.y * CELLS_PER_TILE + CELLS_PER_TILE - 1,
             "bits": CELL_BITS,
         }
+        # The stored cells read: this zoom's, or the finest stored ones regrouped `shift` bits coarser.
+        shift = max(AGGREGATE_MIN_ZOOM - self.z, 0)
+        params.update(
+            stored_zoom=self.z + shift,
+            shift=shift,
+            scx0=params["cx0"] << shift,
+            scx1=((params["cx1"] + 1) << shift) - 1,
+            scy0=params["cy0"] << shift,
+            scy1=((params["cy1"] + 1) << shift) - 1,
+        )
         if not aggregated:
             return PIN_POINTS_SQL, params
         if self.statuses is not None:

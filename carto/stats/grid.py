@@ -16,12 +16,49 @@ CELL_BITS = 4
 CELLS_PER_TILE = 2**CELL_BITS
 # Tiles up to this zoom are drawn from the stored cells; above it, from the pins themselves.
 AGGREGATE_MAX_ZOOM = 12
+# Cells and hexagons are stored from this zoom up (5 zooms: 10 upserts per pin insert instead of 26 for
+# zooms 0–12). A z8 tile spans ~157 km, the whole Métropole: coarser tiles and clusters regroup z8 cells
+# (a few hundred rows for the Métropole), coarser hexbins are served at z8.
+AGGREGATE_MIN_ZOOM = 8
 MAX_ZOOM = 22
+_EARTH_RADIUS = 6378137.0
+# The Métropole du Grand Paris with a margin (WGS84): the default extent of whole-Métropole statistics.
+METROPOLE_BBOX = (2.05, 48.65, 2.75, 49.05)
+
+
+def mercator(lon: float, lat: float) -> tuple[float, float]:
+    """Web Mercator (EPSG:3857) coordinates of a WGS84 point, in metres."""
+    return (
+        _EARTH_RADIUS * math.radians(lon),
+        _EARTH_RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)),
+    )
 
 
 def cell_size(zoom: int) -> float:
     """Width of a grid cell at `zoom`, in Web Mercator metres."""
     return 2 * WORLD_HALF / 2 ** (zoom + CELL_BITS)
+
+
+# A hexagon of PostGIS's hex grid (ST_Hexagon: flat-topped, `size` = side = circumradius) with the area of
+# a square cell: as many hexagons as cells on a tile, so the hexbins have the heatmap grid's resolution.
+HEX_PER_CELL = math.sqrt(2 / (3 * math.sqrt(3)))
+
+
+def hex_size(zoom: int) -> float:
+    """Side of a hexagon of the hexbin grid at `zoom`, in Web Mercator metres."""
+    return cell_size(zoom) * HEX_PER_CELL
+
+
+def hex_range(
+    bbox: tuple[float, float, float, float], size: float
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Column and row ranges of the hexagons (side `size`) meeting a WGS84 box, with one hexagon to spare."""
+    (x0, y0), (x1, y1) = mercator(bbox[0], bbox[1]), mercator(bbox[2], bbox[3])
+    width, height = 1.5 * size, math.sqrt(3) * size  # column spacing, row spacing
+    return (
+        (math.floor(x0 / width) - 1, math.ceil(x1 / width) + 1),
+        (math.floor(y0 / height) - 1, math.ceil(y1 / height) + 1),
+    )
 
 
 def cell_of(x: float, y: float, zoom: int) -> tuple[int, int]:
@@ -189,14 +226,6 @@ CORE_CELLS_ACROSS = 16
 # there. It bounds how far a core edge bends away from its chord. Other boxes count pins one by one.
 _MIN_RADIUS = 4_000_000.0
 _MIN_LATITUDE, _MAX_LATITUDE = 30.0, 60.0
-_EARTH_RADIUS = 6378137.0
-
-
-def _mercator(lon: float, lat: float) -> tuple[float, float]:
-    return (
-        _EARTH_RADIUS * math.radians(lon),
-        _EARTH_RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)),
-    )
 
 
 def _is_month_start(moment) -> bool:
@@ -219,7 +248,7 @@ def _stored_plan(bbox, zoom: int) -> dict | None:
     minx, miny, maxx, maxy = bbox
     if miny < _MIN_LATITUDE or maxy > _MAX_LATITUDE:
         return None
-    (ex0, ey0), (ex1, ey1) = _mercator(minx, miny), _mercator(maxx, maxy)
+    (ex0, ey0), (ex1, ey1) = mercator(minx, miny), mercator(maxx, maxy)
     span = max(ex1 - ex0, ey1 - ey0)
     szoom = AGGREGATE_MAX_ZOOM
     size = cell_size(szoom)
@@ -244,7 +273,7 @@ def _stored_plan(bbox, zoom: int) -> dict | None:
         inside, bx0, by0, bx1, by1, ix0, iy0, ix1, iy1 = cursor.fetchone()
     if not inside or ix0 >= ix1 or iy0 >= iy1:
         return None
-    czoom = max(zoom - (CELL_BITS - CLUSTER_BITS), 0)
+    czoom = max(zoom - (CELL_BITS - CLUSTER_BITS), AGGREGATE_MIN_ZOOM)
     while czoom < szoom and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
         czoom += 1
     # Coarse cells lying inside the fine core; none: the whole core is read in fine cells.

@@ -1,4 +1,5 @@
-"""Grid-cell aggregates of visible pins: kept up to date on writes, read by low-zoom tiles and hexbins."""
+"""Aggregates of visible pins (square cells, hexagons): kept up to date on writes, read by low-zoom tiles,
+map clusters and hexbins."""
 
 from __future__ import annotations
 
@@ -10,75 +11,119 @@ from django.utils import timezone
 
 from carto.geo import API_SRID
 from carto.models import Pin
-from carto.stats.comparisons import suppress_small
-from carto.stats.grid import AGGREGATE_MAX_ZOOM, CELL_BITS, WORLD_HALF, cell_size, map_version_bump
-
-# One statement for every stored zoom: one round trip per pin insert, whatever the number of zooms.
-# Rows are upserted in zoom order, so two concurrent inserts lock shared cells in the same order.
-_ADD_SQL = """
-WITH p AS (
-  SELECT ST_X(g) AS x, ST_Y(g) AS y
-  FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3857) AS g) a
+from carto.stats.comparisons import SMALL_COUNT, SUPPRESSED
+from carto.stats.grid import (
+    AGGREGATE_MAX_ZOOM,
+    AGGREGATE_MIN_ZOOM,
+    CELL_BITS,
+    HEX_PER_CELL,
+    METROPOLE_BBOX,
+    WORLD_HALF,
+    hex_range,
+    hex_size,
+    map_version_bump,
 )
-INSERT INTO carto_pin_cell AS c (zoom, cx, cy, theme_id, kind, month, count, sum_x, sum_y)
-SELECT z,
-       floor((p.x + %(half)s) / (2 * %(half)s / 2 ^ (z + %(bits)s)))::int,
-       floor((%(half)s - p.y) / (2 * %(half)s / 2 ^ (z + %(bits)s)))::int,
-       %(theme)s, %(kind)s, %(month)s, 1, p.x, p.y
-FROM p, generate_series(0, %(max_zoom)s) AS z
-ORDER BY z
-ON CONFLICT (zoom, cx, cy, theme_id, kind, month) DO UPDATE
-SET count = c.count + 1, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
-"""
 
-# Removal only updates existing cells (an upsert would check count >= 0 on the proposed row first).
-_REMOVE_SQL = """
-WITH p AS (
+# One statement for every stored zoom and both grids (square cells, hexagons): one round trip per pin
+# insert. Rows are upserted in zoom order, so two concurrent inserts lock shared rows in the same order.
+_POINT = """
+p AS (
   SELECT ST_X(g) AS x, ST_Y(g) AS y
   FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3857) AS g) a
 ),
-k AS (
-  SELECT z AS zoom,
-         floor((p.x + %(half)s) / (2 * %(half)s / 2 ^ (z + %(bits)s)))::int AS cx,
-         floor((%(half)s - p.y) / (2 * %(half)s / 2 ^ (z + %(bits)s)))::int AS cy,
-         p.x, p.y
-  FROM p, generate_series(0, %(max_zoom)s) AS z
+z AS (
+  SELECT z, 2 * %(half)s / 2 ^ (z + %(bits)s) AS size, 2 * %(half)s / 2 ^ (z + %(bits)s) * %(hex)s AS hex
+  FROM generate_series(%(min_zoom)s, %(max_zoom)s) AS z
+)"""
+
+_ADD_SQL = f"""
+WITH {_POINT},
+cells AS (
+  INSERT INTO carto_pin_cell AS c (zoom, cx, cy, theme_id, kind, month, count, sum_x, sum_y)
+  SELECT z.z, floor((p.x + %(half)s) / z.size)::int, floor((%(half)s - p.y) / z.size)::int,
+         %(theme)s, %(kind)s, %(month)s, 1, p.x, p.y
+  FROM p, z
+  ORDER BY z.z
+  ON CONFLICT (zoom, cx, cy, theme_id, kind, month) DO UPDATE
+  SET count = c.count + 1, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
 )
-UPDATE carto_pin_cell c
-SET count = c.count - 1, sum_x = c.sum_x - k.x, sum_y = c.sum_y - k.y
-FROM k
-WHERE c.zoom = k.zoom AND c.cx = k.cx AND c.cy = k.cy
-  AND c.theme_id = %(theme)s AND c.kind = %(kind)s AND c.month = %(month)s AND c.count > 0
+INSERT INTO carto_pin_hex AS h (zoom, i, j, theme_id, kind, month, count)
+SELECT z.z, k[1], k[2], %(theme)s, %(kind)s, %(month)s, 1
+FROM p, z, carto_hex_cell(p.x, p.y, z.hex) AS k
+ORDER BY z.z
+ON CONFLICT (zoom, i, j, theme_id, kind, month) DO UPDATE SET count = h.count + 1
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
+
+# Removal only updates existing rows (an upsert would check count >= 0 on the proposed row first).
+_REMOVE_SQL = f"""
+WITH {_POINT},
+cells AS (
+  UPDATE carto_pin_cell c
+  SET count = c.count - 1, sum_x = c.sum_x - p.x, sum_y = c.sum_y - p.y
+  FROM p, z
+  WHERE c.zoom = z.z
+    AND c.cx = floor((p.x + %(half)s) / z.size)::int AND c.cy = floor((%(half)s - p.y) / z.size)::int
+    AND c.theme_id = %(theme)s AND c.kind = %(kind)s AND c.month = %(month)s AND c.count > 0
+)
+UPDATE carto_pin_hex h
+SET count = h.count - 1
+FROM p, z, carto_hex_cell(p.x, p.y, z.hex) AS k
+WHERE h.zoom = z.z AND h.i = k[1] AND h.j = k[2]
+  AND h.theme_id = %(theme)s AND h.kind = %(kind)s AND h.month = %(month)s AND h.count > 0
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
+
+# The visible pins in Web Mercator, with the keys the aggregates group on (shared by both rebuilds).
+_VISIBLE_POINTS = """
+SELECT ST_X(g) AS x, ST_Y(g) AS y, theme_id, kind, month
+FROM (
+  SELECT ST_Transform(public_location, 3857) AS g, theme_id, kind,
+         date_trunc('month', created_at AT TIME ZONE %(tz)s)::date AS month
+  FROM carto_pin WHERE status = ANY(%(statuses)s)
+) a
 """
 
-_REBUILD_SQL = """
+_REBUILD_CELLS_SQL = f"""
 INSERT INTO carto_pin_cell (zoom, cx, cy, theme_id, kind, month, count, sum_x, sum_y)
 SELECT z,
        floor((p.x + %(half)s) / (2 * %(half)s / 2 ^ (z + %(bits)s)))::int AS cx,
        floor((%(half)s - p.y) / (2 * %(half)s / 2 ^ (z + %(bits)s)))::int AS cy,
        p.theme_id, p.kind, p.month, count(*), sum(p.x), sum(p.y)
-FROM (
-  SELECT ST_X(g) AS x, ST_Y(g) AS y, theme_id, kind, month
-  FROM (
-    SELECT ST_Transform(public_location, 3857) AS g, theme_id, kind,
-           date_trunc('month', created_at AT TIME ZONE %(tz)s)::date AS month
-    FROM carto_pin WHERE status = ANY(%(statuses)s)
-  ) a
-) p, generate_series(0, %(max_zoom)s) AS z
+FROM ({_VISIBLE_POINTS}) p, generate_series(%(min_zoom)s, %(max_zoom)s) AS z
 GROUP BY 1, 2, 3, 4, 5, 6
-"""
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
 
+_REBUILD_HEX_SQL = f"""
+INSERT INTO carto_pin_hex (zoom, i, j, theme_id, kind, month, count)
+SELECT z, k[1], k[2], p.theme_id, p.kind, p.month, count(*)
+FROM ({_VISIBLE_POINTS}) p, generate_series(%(min_zoom)s, %(max_zoom)s) AS z,
+     carto_hex_cell(p.x, p.y, 2 * %(half)s / 2 ^ (z + %(bits)s) * %(hex)s) AS k
+GROUP BY 1, 2, 3, 4, 5, 6
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
+
+# Hexagons of the box at `zoom` as a GeoJSON FeatureCollection, built in the database (one row, one
+# string): the polygons are PostGIS's own ST_Hexagon, reprojected to WGS84.
 _HEXBINS_SQL = """
-SELECT cx, cy, sum(count)::int AS n,
-       ST_X(ST_Transform(ST_SetSRID(ST_MakePoint(sum(sum_x) / sum(count), sum(sum_y) / sum(count)), 3857), %(api)s)),
-       ST_Y(ST_Transform(ST_SetSRID(ST_MakePoint(sum(sum_x) / sum(count), sum(sum_y) / sum(count)), 3857), %(api)s))
-FROM carto_pin_cell c
-WHERE c.zoom = %(zoom)s
-  AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
-  AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
-GROUP BY cx, cy
-HAVING sum(count) > 0
-ORDER BY cx, cy
+SELECT json_build_object(
+  'type', 'FeatureCollection', 'zoom', %(zoom)s, 'hex_m', round(%(size)s::numeric, 1),
+  'features', coalesce(json_agg(json_build_object(
+    'type', 'Feature',
+    'geometry', ST_AsGeoJSON(ST_Transform(ST_Hexagon(%(size)s, s.i, s.j, ST_SetSRID('POINT(0 0)'::geometry, 3857)), %(api)s), 6)::json,
+    'properties', json_build_object(
+      'i', s.i, 'j', s.j,
+      'count', CASE WHEN s.n < %(small)s THEN to_json(%(suppressed)s::text) ELSE to_json(s.n) END)
+  ) ORDER BY s.i, s.j), '[]'::json)
+)::text
+FROM (
+  SELECT h.i, h.j, sum(h.count)::int AS n
+  FROM carto_pin_hex h
+  WHERE h.zoom = %(zoom)s
+    AND h.i BETWEEN %(i0)s AND %(i1)s AND h.j BETWEEN %(j0)s AND %(j1)s
+    AND (%(themes)s::int[] IS NULL OR h.theme_id = ANY(%(themes)s::int[]))
+    AND (%(kind)s::text IS NULL OR h.kind = %(kind)s::text)
+    AND (%(month)s::date IS NULL OR h.month >= %(month)s::date)
+  GROUP BY h.i, h.j
+  HAVING sum(h.count) > 0
+) s
 """
 
 
@@ -87,21 +132,27 @@ def month_of(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
-def _apply(pin: Pin, sign: int) -> None:
+def aggregate_params(pin: Pin) -> dict:
+    """The parameters of _ADD_SQL / _REMOVE_SQL for `pin` (its public location, theme, kind and month)."""
     location = pin.public_location
-    params = {
+    return {
         "x": location.x,
         "y": location.y,
         "srid": location.srid,
         "half": WORLD_HALF,
         "bits": CELL_BITS,
+        "hex": HEX_PER_CELL,
         "theme": pin.theme_id,
         "kind": pin.kind,
         "month": month_of(pin.created_at),
+        "min_zoom": AGGREGATE_MIN_ZOOM,
         "max_zoom": AGGREGATE_MAX_ZOOM,
     }
+
+
+def _apply(pin: Pin, sign: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_ADD_SQL if sign > 0 else _REMOVE_SQL, params)
+        cursor.execute(_ADD_SQL if sign > 0 else _REMOVE_SQL, aggregate_params(pin))
     map_version_bump()
 
 
@@ -132,7 +183,7 @@ def aggregates_status_changed(*, pin: Pin, old_status: str) -> None:
 
 @transaction.atomic
 def aggregates_rebuild() -> int:
-    """Recompute every cell from the pins; returns the number of cells."""
+    """Recompute every square cell and hexagon from the pins; returns the number of square cells."""
     with connection.cursor() as cursor:
         # The lock keeps concurrent inserts from updating cells between the truncate and the insert.
         # A maintenance run over every pin, not a request: the per-request statement timeout does not apply.
@@ -140,17 +191,18 @@ def aggregates_rebuild() -> int:
         cursor.execute("LOCK TABLE carto_pin IN SHARE MODE")
         # Deferred foreign-key checks of cells written earlier in this transaction would block TRUNCATE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE carto_pin_cell")
-        cursor.execute(
-            _REBUILD_SQL,
-            {
-                "half": WORLD_HALF,
-                "bits": CELL_BITS,
-                "tz": settings.TIME_ZONE,
-                "statuses": list(Pin.VISIBLE_STATUSES),
-                "max_zoom": AGGREGATE_MAX_ZOOM,
-            },
-        )
+        cursor.execute("TRUNCATE carto_pin_cell, carto_pin_hex")
+        params = {
+            "half": WORLD_HALF,
+            "bits": CELL_BITS,
+            "hex": HEX_PER_CELL,
+            "tz": settings.TIME_ZONE,
+            "statuses": list(Pin.VISIBLE_STATUSES),
+            "min_zoom": AGGREGATE_MIN_ZOOM,
+            "max_zoom": AGGREGATE_MAX_ZOOM,
+        }
+        cursor.execute(_REBUILD_CELLS_SQL, params)
+        cursor.execute(_REBUILD_HEX_SQL, params)
         cursor.execute("SELECT count(*) FROM carto_pin_cell")
         count = cursor.fetchone()[0]
     map_version_bump()
@@ -158,31 +210,36 @@ def aggregates_rebuild() -> int:
 
 
 def hexbins(
-    *, zoom: int, theme_ids: tuple[int, ...] | None = None, since: dt.datetime | None = None
-) -> list[dict]:
-    """Stored cells at `zoom` (summed over kinds and months), with their centroid in WGS84.
+    *,
+    zoom: int,
+    bbox: tuple[float, float, float, float] | None = None,
+    theme_ids: tuple[int, ...] | None = None,
+    kind: str | None = None,
+    since: dt.datetime | None = None,
+) -> str:
+    """Stored hexagons at `zoom` meeting a WGS84 box (default: the Métropole), as GeoJSON text.
 
-    `since` has month granularity here: it is rounded down to the first day of its month.
-    Counts below 5 are suppressed ("<5"), as in every aggregate.
+    Below AGGREGATE_MIN_ZOOM the hexagons of that zoom are served (the body's `zoom` says which).
+    Summed over kinds and months unless filtered; `since` has month granularity here (rounded down to the
+    first day of its month). Counts below 5 are suppressed ("<5"), as in every aggregate.
     """
+    zoom = max(zoom, AGGREGATE_MIN_ZOOM)
+    size = hex_size(zoom)
+    (i0, i1), (j0, j1) = hex_range(bbox or METROPOLE_BBOX, size)
     params = {
         "zoom": zoom,
+        "size": size,
+        "i0": i0,
+        "i1": i1,
+        "j0": j0,
+        "j1": j1,
         "themes": list(theme_ids) if theme_ids else None,
+        "kind": kind,
         "month": month_of(since) if since else None,
         "api": API_SRID,
+        "small": SMALL_COUNT,
+        "suppressed": SUPPRESSED,
     }
     with connection.cursor() as cursor:
         cursor.execute(_HEXBINS_SQL, params)
-        rows = cursor.fetchall()
-    size = cell_size(zoom)
-    return [
-        {
-            "cx": cx,
-            "cy": cy,
-            "count": suppress_small(n),
-            "lon": round(lon, 6),
-            "lat": round(lat, 6),
-            "cell_m": round(size, 1),
-        }
-        for cx, cy, n, lon, lat in rows
-    ]
+        return cursor.fetchone()[0]

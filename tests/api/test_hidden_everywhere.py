@@ -54,7 +54,7 @@ def public_view(client, pin_id: int, cluster_id: int) -> dict:
         for row in client.get("/api/stats/territories/", {"level": "commune"}).json()["territories"]
         if row["code"] == "75056"
     )
-    cells = client.get("/api/stats/hexbins/", {"zoom": 10}).json()["cells"]
+    hexagons = client.get("/api/stats/hexbins/", {"zoom": 10}).json()["features"]
     rows = list(csv.DictReader(io.StringIO(streamed(client.get("/api/exports/pins.csv")))))
     geojson = json.loads(streamed(client.get("/api/exports/pins.geojson")))
     cluster = client.get(f"/api/clusters/{cluster_id}/")
@@ -66,7 +66,9 @@ def public_view(client, pin_id: int, cluster_id: int) -> dict:
         "tile_z15": pin_id in [f["properties"]["id"] for f in tile(client, 15)],
         "tile_z10": sum(f["properties"]["count"] for f in tile(client, 10)),
         "stats": paris["pins"],
-        "hexbins": sum(c["count"] for c in cells if isinstance(c["count"], int)),
+        "hexbins": sum(
+            h["properties"]["count"] for h in hexagons if isinstance(h["properties"]["count"], int)
+        ),
         "csv": str(pin_id) in [r["id"] for r in rows],
         "geojson": pin_id in [f["properties"]["id"] for f in geojson["features"]],
         "cluster": cluster.status_code == 200

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from carto.models import Pin, PinCell
+from carto.models import Pin, PinHex
 from tests.factories import BELLEVILLE, BONDY, make_pin
 
 pytestmark = pytest.mark.django_db
@@ -99,17 +100,54 @@ def test_compare_lists_the_territories_side_by_side_in_the_order_given(client):
     assert est_ensemble["pins"] == 7  # Bondy is in T8 Est Ensemble
 
 
-def test_hexbins_read_the_stored_cells(client):
-    pins(BELLEVILLE, 6)
+def hexagon_counts(client, **params) -> list:
+    body = client.get("/api/stats/hexbins/", params).json()
+    return [feature["properties"]["count"] for feature in body["features"]]
+
+
+def test_hexbins_are_postgis_hexagons_holding_the_pins(client):
+    from django.contrib.gis.geos import GEOSGeometry, Point
+
+    belleville = pins(BELLEVILLE, 6)
     pins(BONDY, 2)
-    cells = client.get("/api/stats/hexbins/", {"zoom": 2}).json()["cells"]
-    assert [c["count"] for c in cells] == [8]  # one 600 km cell holds the whole Métropole
-    # z12 cells are 611 m wide: the blurred Belleville pins may straddle two, Bondy's 2 are suppressed.
-    assert PinCell.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] == 8
-    cells = client.get("/api/stats/hexbins/", {"zoom": 12}).json()["cells"]
-    assert all(c["count"] == "<5" or c["count"] >= 5 for c in cells)
-    assert all({"lon", "lat", "count", "cx", "cy", "cell_m"} == set(c) for c in cells)
-    assert client.get("/api/stats/hexbins/", {"zoom": 12, "theme": "logement"}).json()["cells"] == []
+    body = client.get("/api/stats/hexbins/", {"zoom": 0}).json()
+    assert body["type"] == "FeatureCollection"
+    # Hexagons are stored from z8 (6 km sides): a coarser request gets those; Bondy's 2 pins are suppressed.
+    assert body["zoom"] == 8
+    assert sorted(map(str, (f["properties"]["count"] for f in body["features"]))) == ["6", "<5"]
+    # z12 hexagons have the area of a 611 m square cell (379 m sides); the blurred pins may straddle two.
+    assert PinHex.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] == 8
+    body = client.get("/api/stats/hexbins/", {"zoom": 12}).json()
+    cell_m = 2 * 20037508.342789244 / 2**16  # a z12 square cell: 611.5 m
+    assert 3 * 3**0.5 / 2 * body["hex_m"] ** 2 == pytest.approx(cell_m**2, rel=1e-3)  # same area
+    assert all(c == "<5" or c >= 5 for c in (f["properties"]["count"] for f in body["features"]))
+    polygons = [GEOSGeometry(json.dumps(f["geometry"]), srid=4326) for f in body["features"]]
+    assert all(len(p.coords[0]) == 7 for p in polygons)  # six corners, closed
+    for pin in belleville:  # each pin lies in one of the hexagons served
+        location = Point(*pin.public_location.transform(4326, clone=True).coords, srid=4326)
+        assert any(p.buffer(1e-7).contains(location) for p in polygons)
+    assert hexagon_counts(client, zoom=12, theme="logement") == []
+    assert hexagon_counts(client, zoom=12, kind="proposal") == []
+    # A box far from the Métropole holds none of them.
+    assert hexagon_counts(client, zoom=8, bbox="5.3,43.2,5.5,43.4") == []
+
+
+def test_the_hexagon_a_point_is_counted_in_is_the_one_postgis_draws():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH pts AS (
+              SELECT (random() - 0.5) * 4e7 AS x, (random() - 0.5) * 4e7 AS y, s
+              FROM generate_series(1, 20000), (VALUES (1.0), (37.3), (1234.5), (379.2)) AS v(s)
+            )
+            SELECT count(*), count(*) FILTER (WHERE ST_Intersects(ST_Hexagon(s, k[1], k[2]), ST_MakePoint(x, y)))
+            FROM pts, carto_hex_cell(x, y, s) AS k
+            """
+        )
+        total, inside = cursor.fetchone()
+    assert total == 80_000 and inside == total
 
 
 @pytest.mark.parametrize(
@@ -123,6 +161,8 @@ def test_hexbins_read_the_stored_cells(client):
         ("/api/stats/compare/", {}),
         ("/api/stats/hexbins/", {"zoom": 13}),
         ("/api/stats/hexbins/", {}),
+        ("/api/stats/hexbins/", {"zoom": 8, "bbox": "2.5,48.9,2.2,48.8"}),
+        ("/api/stats/hexbins/", {"zoom": 8, "kind": "complaint"}),
     ],
 )
 def test_bad_statistics_requests_are_400_in_the_json_error_shape(client, path, params):

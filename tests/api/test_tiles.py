@@ -166,27 +166,28 @@ def test_bad_tile_requests_are_400_in_the_json_error_shape(client, path):
     assert set(body["error"]) == {"code", "message", "fields"}
 
 
-def test_the_rebuilt_cells_equal_the_cells_kept_up_to_date_on_insert():
+def test_the_rebuilt_aggregates_equal_the_ones_kept_up_to_date_on_insert():
     from django.core.management import call_command
 
-    from carto.models import PinCell
+    from carto.models import PinCell, PinHex
 
     for place in (BELLEVILLE, BONDY, BELLEVILLE):
         make_pin(*place)
     make_pin(*BONDY, status="hidden")
-    kept = set(
-        PinCell.objects.filter(count__gt=0).values_list(
-            "zoom", "cx", "cy", "theme_id", "kind", "month", "count"
-        )
-    )
+    cell_key = ("zoom", "cx", "cy", "theme_id", "kind", "month", "count")
+    hex_key = ("zoom", "i", "j", "theme_id", "kind", "month", "count")
+    kept = set(PinCell.objects.filter(count__gt=0).values_list(*cell_key))
+    kept_hex = set(PinHex.objects.filter(count__gt=0).values_list(*hex_key))
     call_command("rebuild_aggregates", verbosity=0)
-    rebuilt = set(PinCell.objects.values_list("zoom", "cx", "cy", "theme_id", "kind", "month", "count"))
-    assert kept == rebuilt
-    assert len({c[0] for c in rebuilt}) == 13  # zooms 0 to 12
+    rebuilt = set(PinCell.objects.values_list(*cell_key))
+    rebuilt_hex = set(PinHex.objects.values_list(*hex_key))
+    assert kept == rebuilt and kept_hex == rebuilt_hex
+    assert len({c[0] for c in rebuilt}) == 5 and len({h[0] for h in rebuilt_hex}) == 5  # zooms 8 to 12
+    assert sum(h[-1] for h in rebuilt_hex if h[0] == 12) == 3  # the hidden pin is in neither
 
 
-def test_a_pin_hidden_after_its_insert_leaves_the_cells():
-    from carto.models import Pin, PinCell
+def test_a_pin_hidden_after_its_insert_leaves_the_cells_and_hexagons():
+    from carto.models import Pin, PinCell, PinHex
     from carto.stats.heatmaps import aggregates_status_changed
 
     pin = make_pin(*BELLEVILLE)
@@ -194,3 +195,4 @@ def test_a_pin_hidden_after_its_insert_leaves_the_cells():
     pin.save(update_fields=["status"])
     aggregates_status_changed(pin=pin, old_status=Pin.Status.RECEIVED)
     assert set(PinCell.objects.values_list("count", flat=True)) == {0}
+    assert set(PinHex.objects.values_list("count", flat=True)) == {0}

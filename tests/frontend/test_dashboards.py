@@ -68,4 +68,18 @@ def test_heatmap_draws_the_choropleth_of_the_130_communes_and_the_pin_heatmap(de
     shot(page, "heatmap")
     page.select_option("#level", "ept")
     page.wait_for_selector("body[data-choropleth-features='12']")
+    # Hexagons from the stored aggregates: Belleville's 6 and Bondy's 7 pins, drawn and hoverable.
+    page.check("#show-hex")
+    page.wait_for_selector("body[data-hexagons]")
+    page.wait_for_function("() => window.cartoHeatmap.loaded()")
+    drawn = page.evaluate(
+        "() => window.cartoHeatmap.querySourceFeatures('hexbins').map(f => f.properties.count)"
+    )
+    assert drawn and all(count == "<5" or count >= 5 for count in drawn)
+    x, y = page.evaluate(
+        "() => { const p = window.cartoHeatmap.project([2.483, 48.902]); return [p.x, p.y]; }"
+    )
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_function("() => document.getElementById('hover').textContent.startsWith('Hexagone')")
+    shot(page, "heatmap-hexagons")
     assert errors == []

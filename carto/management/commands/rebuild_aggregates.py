@@ -1,4 +1,4 @@
-"""Recompute the grid-cell aggregates of visible pins (after a bulk import, or to repair drift)."""
+"""Recompute the aggregates of visible pins (square cells and hexagons) (after a bulk import, or to repair drift)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from carto.stats.heatmaps import aggregates_rebuild
 
 
 class Command(BaseCommand):
-    help = "Rebuild carto_pin_cell (low-zoom tiles, hexbins) from the visible pins."
+    help = "Rebuild carto_pin_cell (low-zoom tiles, map clusters) and carto_pin_hex (hexbins) from the visible pins."
 
     def handle(self, *args, **options):
         cells = aggregates_rebuild()

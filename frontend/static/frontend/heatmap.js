@@ -1,5 +1,6 @@
-// /heatmap/: a heatmap fed by the pin vector tiles and a choropleth of /api/stats/territories/ joined to
-// /api/territories/?kind= (GeoJSON). No external basemap: territory outlines come from carto's own tiles.
+// /heatmap/: a heatmap fed by the pin vector tiles, a choropleth of /api/stats/territories/ joined to
+// /api/territories/?kind= (GeoJSON), and optional hexagons from /api/stats/hexbins/ (stored aggregates).
+// No external basemap: territory outlines come from carto's own tiles.
 const $ = (id) => document.getElementById(id);
 const BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
 const COLOURS = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
@@ -34,6 +35,7 @@ const map = new maplibregl.Map({
       territories: { type: "vector", tiles: [`${origin}/api/tiles/territories/{z}/{x}/{y}.mvt`], maxzoom: 14 },
       pins: { type: "vector", tiles: [pinTiles()], maxzoom: 16 },
       choropleth: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
+      hexbins: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f3f1ea" } },
@@ -45,6 +47,13 @@ const map = new maplibregl.Map({
         paint: { "line-color": "#3d3d6b", "line-width": 1.6 } },
       { id: "choropleth-hover", type: "line", source: "choropleth", filter: ["==", ["id"], ""],
         paint: { "line-color": "#000", "line-width": 2.5 } },
+      { id: "hex-fill", type: "fill", source: "hexbins", layout: { visibility: "none" },
+        paint: {
+          // "<5" (suppressed) is a string: drawn in the palest colour, like a count of 1.
+          "fill-color": ["interpolate", ["linear"], ["to-number", ["get", "count"], 1],
+            1, COLOURS[1], 10, COLOURS[2], 50, COLOURS[3], 250, COLOURS[4]],
+          "fill-opacity": 0.8, "fill-outline-color": "#ffffff",
+        } },
       { id: "heat", type: "heatmap", source: "pins", "source-layer": "pins",
         paint: {
           // Low-zoom features are grid cells carrying a count; high-zoom ones are pins (count 1).
@@ -127,6 +136,22 @@ function refreshHeat() {
   map.getSource("pins").setTiles([pinTiles()]);
 }
 
+// Hexagons ~30 px wide on screen: hexbin zoom z (256 px tiles) is MapLibre zoom z - 1 (512 px tiles),
+// where its hexagons are ~15 px; one zoom coarser doubles them.
+const HEX_MAX_ZOOM = 12;
+const hexZoom = () => Math.max(0, Math.min(HEX_MAX_ZOOM, Math.round(map.getZoom())));
+
+async function refreshHexbins() {
+  if (!$("show-hex").checked) return;
+  const params = filterQuery();
+  const b = map.getBounds();
+  params.set("zoom", String(hexZoom()));
+  params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
+  const hexagons = await getJSON(`/api/stats/hexbins/?${params}`);
+  map.getSource("hexbins").setData(hexagons);
+  document.body.dataset.hexagons = String(hexagons.features.length);
+}
+
 map.on("mousemove", "choropleth-fill", (event) => {
   const feature = event.features[0];
   if (!feature) return;
@@ -135,6 +160,10 @@ map.on("mousemove", "choropleth-fill", (event) => {
   const rate = p.per_1000 === null || p.per_1000 === undefined || p.per_1000 === "null" ? "—" : fmt(Number(p.per_1000));
   $("hover").textContent = `${p.name} : ${p.pins} signalement(s), ${rate} pour 1 000 habitants`;
   map.getCanvas().style.cursor = "pointer";
+});
+map.on("mousemove", "hex-fill", (event) => {
+  const feature = event.features[0];
+  if (feature) $("hover").textContent = `Hexagone : ${feature.properties.count} signalement(s)`;
 });
 map.on("mouseleave", "choropleth-fill", () => {
   map.setFilter("choropleth-hover", ["==", ["id"], ""]);
@@ -146,8 +175,14 @@ for (const id of ["theme", "period"]) {
   $(id).addEventListener("change", () => {
     refreshHeat();
     refreshChoropleth();
+    refreshHexbins();
   });
 }
+$("show-hex").addEventListener("change", (event) => {
+  map.setLayoutProperty("hex-fill", "visibility", event.target.checked ? "visible" : "none");
+  refreshHexbins();
+});
+map.on("moveend", refreshHexbins);
 $("show-heat").addEventListener("change", (event) => {
   map.setLayoutProperty("heat", "visibility", event.target.checked ? "visible" : "none");
 });
