@@ -137,7 +137,8 @@ def _cached_tile(request, key: str, version: int, build, max_age: int) -> HttpRe
         "Cache-Control": f"public, max-age={max_age}",
         "Access-Control-Allow-Origin": "*",
     }
-    if etag in request.headers.get("If-None-Match", ""):
+    # META, not request.headers: building the headers mapping was half the cost of a cache hit (cProfile).
+    if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
         return HttpResponse(status=304, headers=headers)
     seconds = _cache_seconds()
     cache_key = f"tile:{digest}"

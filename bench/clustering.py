@@ -3,7 +3,7 @@
     .venv/bin/python bench/clustering.py quality            # no database needed
     .venv/bin/python bench/clustering.py speed --pins 20000 # a throw-away database (CARTO_BENCH_DATABASE)
 
-quality: carto.services.clustering.greedy_groups (the candidate rule, centroid truncation and theme
+quality: carto.services.cluster_rebuild.greedy_groups (the candidate rule, centroid truncation and theme
 bonus of cluster_assign) on fixtures/clustering_devset.json in the arrival orders of
 bench/cluster_quality.py, with pairwise precision/recall/F1 and the adjusted Rand index; a threshold
 sweep, and the same run without candidate restriction or theme bonus to show what each costs.
@@ -33,7 +33,7 @@ django.setup()
 
 from bench.cluster_quality import adjusted_rand, orders_for, pairwise_prf  # noqa: E402
 from carto import textsim  # noqa: E402
-from carto.services import clustering  # noqa: E402
+from carto.services import cluster_rebuild, clustering  # noqa: E402
 
 DEVSET = ROOT / "fixtures" / "clustering_devset.json"
 
@@ -56,7 +56,7 @@ def run(items, orders: Sequence[Sequence[int]]) -> tuple[float, float, float, fl
     truth = [label for _, label, _ in items]
     scores = []
     for order in orders:
-        groups = clustering.greedy_groups([(i, items[i][0], items[i][2]) for i in order], model)
+        groups = cluster_rebuild.greedy_groups([(i, items[i][0], items[i][2]) for i in order], model)
         pred = [0] * len(items)
         for g, group in enumerate(groups):
             for i in group.members:
@@ -77,7 +77,7 @@ def run_e5(items, orders: Sequence[Sequence[int]]):
     truth = [label for _, label, _ in items]
     scores = []
     for order in orders:
-        groups = clustering.greedy_groups_e5(
+        groups = cluster_rebuild.greedy_groups_e5(
             [(i, items[i][0], items[i][2]) for i in order], units[np.asarray(order)]
         )
         pred = [0] * len(items)
@@ -138,7 +138,7 @@ def quality(args) -> None:
     truth_clusters = len({label for _, label, _ in items})
     print(f"devset: {len(items)} texts, {truth_clusters} true clusters, {len(orders)} arrival orders")
     print(f"{'variant':<44} {'thr':>5} {'P':>6} {'R':>6} {'F1':>6} {'ARI':>6} {'clusters':>8}")
-    saved = (clustering.THRESHOLD, clustering.THEME_BONUS, clustering.CANDIDATES)
+    saved = (clustering.THRESHOLD, clustering.THEME_BONUS, cluster_rebuild.CANDIDATES)
 
     def line(name: str) -> None:
         p, r, f, ari, k = run(items, orders)
@@ -151,14 +151,14 @@ def quality(args) -> None:
     clustering.THEME_BONUS = 0.0
     line("  without theme bonus")
     clustering.THEME_BONUS = saved[1]
-    clustering.CANDIDATES = 10**9
+    cluster_rebuild.CANDIDATES = 10**9
     line("  every sharing cluster a candidate")
-    clustering.CANDIDATES = saved[2]
+    cluster_rebuild.CANDIDATES = saved[2]
     if args.sweep:
         for thr in (0.09, 0.11, 0.13, 0.15, 0.17, 0.20):
             clustering.THRESHOLD = thr
             line("  threshold sweep")
-    clustering.THRESHOLD, clustering.THEME_BONUS, clustering.CANDIDATES = saved
+    clustering.THRESHOLD, clustering.THEME_BONUS, cluster_rebuild.CANDIDATES = saved
 
 
 def p95(values: Sequence[float]) -> float:
@@ -221,7 +221,7 @@ def speed(args) -> None:
         print(f"generated {args.pins} pins in {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
-        summary = clustering.clusters_rebuild(progress=None)
+        summary = cluster_rebuild.clusters_rebuild(progress=None)
         print(f"{summary} in {time.perf_counter() - started:.1f} s")
 
         model = clustering.current_model()

@@ -21,7 +21,7 @@ from api.serializers.clusters import (
 )
 from carto.errors import InvalidInput
 from carto.models import Cluster, ClusterTerritory, Pin, Response, Territory, Theme
-from carto.services.clustering import cluster_merge, cluster_rename, cluster_split
+from carto.services.cluster_curation import cluster_merge, cluster_rename, cluster_split
 from carto.services.linking import (
     actors_near_cluster,
     actors_near_pin,

@@ -12,7 +12,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
 
 from carto.errors import Conflict
 from carto.models import Actor, Cluster, ClusterTerritory, Pin, Response, ResponseLink
-from carto.services.clustering import audit, require_curator
+from carto.services.cluster_curation import audit, require_curator
 
 ACTORS_RADIUS_M = 3000
 ACTORS_LIMIT = 5

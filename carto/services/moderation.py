@@ -18,7 +18,8 @@ from carto.models import Flag, Pin, PinCluster, StatusChange
 from carto.roles import Action, require, role_label
 
 # One audit helper for every curator, moderator and official action.
-from carto.services.clustering import audit, cluster_assign, cluster_refresh, cluster_unassign
+from carto.services.cluster_curation import audit
+from carto.services.clustering import cluster_assign, cluster_refresh, cluster_unassign
 from carto.services.pins import clean_text
 from carto.stats.heatmaps import aggregates_status_changed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from carto.services.clustering import clusters_rebuild
+from carto.services.cluster_rebuild import clusters_rebuild
 
 
 class Command(BaseCommand):

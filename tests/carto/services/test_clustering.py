@@ -10,13 +10,9 @@ from carto.errors import Conflict, InvalidInput, NotAllowed
 from carto.importers.responses import responses_import
 from carto.models import AuditEntry, Cluster, ClusterTerritory, PinCluster, Response
 from carto.models.clusters import PinEmbedding
-from carto.services.clustering import (
-    cluster_assign,
-    cluster_merge,
-    cluster_rename,
-    cluster_split,
-    clusters_rebuild,
-)
+from carto.services.cluster_curation import cluster_merge, cluster_rename, cluster_split
+from carto.services.cluster_rebuild import clusters_rebuild
+from carto.services.clustering import cluster_assign
 from carto.services.linking import actors_near_pin, coverage, response_link, responses_suggested
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
 
