@@ -314,7 +314,6 @@ def cluster_unassign(pin: Pin) -> Cluster | None:
     return cluster_refresh(cluster)
 
 
-
 # --- refresh from members ---------------------------------------------------------------------
 
 
@@ -418,4 +417,3 @@ def cluster_refresh(cluster: Cluster) -> Cluster:
     else:
         _index_terms(cluster)
     return cluster
-

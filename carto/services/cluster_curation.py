@@ -1,0 +1,124 @@
+"""Curator actions on clusters (merge, split, rename), the curator check, and the audit row that every
+curator, moderator or official action writes.
+
+Overrides name pins, not clusters, so that cluster_rebuild can replay them after a recluster.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from carto.errors import InvalidInput, NotAllowed
+from carto.models import AuditEntry, Cluster, ClusterOverride, Pin, PinCluster
+from carto.services.clustering import LABEL_LENGTH, cluster_refresh
+
+CURATOR_GROUPS = ("moderator", "association")
+
+
+def is_curator(user) -> bool:
+    return bool(user and user.is_authenticated and user.groups.filter(name__in=CURATOR_GROUPS).exists())
+
+
+def require_curator(user) -> None:
+    if not is_curator(user):
+        raise NotAllowed("not_a_curator", "Only moderators and associations may curate clusters.")
+
+
+def audit(*, actor, action: str, obj, reason: str = "", data: dict | None = None) -> AuditEntry:
+    """Record who did what to which object (every curator action writes one)."""
+    return AuditEntry.objects.create(
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=str(obj.pk),
+        reason=reason[:500],
+        data=data or {},
+    )
+
+
+def _anchor(cluster: Cluster) -> int:
+    """A cluster's lowest pin id: what an override names, since cluster ids may change on recluster."""
+    pin_id = (
+        PinCluster.objects.filter(cluster=cluster).order_by("pin_id").values_list("pin_id", flat=True).first()
+    )
+    if pin_id is None:
+        raise InvalidInput("empty_cluster", "This cluster has no pin.", fields={"cluster": [str(cluster.pk)]})
+    return pin_id
+
+
+@transaction.atomic(durable=True)
+def cluster_merge(*, cluster: Cluster, other: Cluster, actor, reason: str = "") -> Cluster:
+    """Move every pin (and confirmed response) of `other` into `cluster`, then delete `other`."""
+    require_curator(actor)
+    if cluster.pk == other.pk:
+        raise InvalidInput(
+            "self_merge", "A cluster cannot be merged with itself.", fields={"other": [str(other.pk)]}
+        )
+    # Lock both rows in id order: two opposite merges at once wait instead of deadlocking.
+    locked = {
+        c.pk: c
+        for c in Cluster.objects.select_for_update().filter(pk__in=[cluster.pk, other.pk]).order_by("id")
+    }
+    cluster, other = locked[cluster.pk], locked[other.pk]
+    ClusterOverride.objects.create(
+        kind=ClusterOverride.Kind.MERGE,
+        pin_id=_anchor(cluster),
+        other_pin_id=_anchor(other),
+        created_by=actor,
+    )
+    PinCluster.objects.filter(cluster=other).update(cluster=cluster)
+    linked = set(cluster.response_links.values_list("response_id", flat=True))
+    other.response_links.exclude(response_id__in=linked).update(cluster=cluster)
+    audit(actor=actor, action="cluster_merge", obj=cluster, reason=reason, data={"other": other.pk})
+    other.delete()
+    return cluster_refresh(cluster)
+
+
+@transaction.atomic(durable=True)
+def cluster_split(*, cluster: Cluster, pin: Pin, actor, reason: str = "") -> Cluster:
+    """Take one pin out of its cluster into a new cluster of its own; returns the new cluster."""
+    require_curator(actor)
+    cluster = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    link = PinCluster.objects.filter(pin=pin, cluster=cluster).first()
+    if link is None:
+        raise InvalidInput(
+            "pin_not_in_cluster", "This pin is not in this cluster.", fields={"pin": [str(pin.pk)]}
+        )
+    if PinCluster.objects.filter(cluster=cluster).count() < 2:
+        raise InvalidInput(
+            "last_pin", "This pin is alone in its cluster already.", fields={"pin": [str(pin.pk)]}
+        )
+    new = Cluster.objects.create(label=pin.text[:LABEL_LENGTH])
+    link.cluster, link.pinned_by_curator, link.similarity = new, True, 1.0
+    link.save()
+    ClusterOverride.objects.create(kind=ClusterOverride.Kind.SPLIT, pin=pin, created_by=actor)
+    audit(
+        actor=actor, action="cluster_split", obj=cluster, reason=reason, data={"pin": pin.pk, "new": new.pk}
+    )
+    cluster_refresh(cluster)
+    return cluster_refresh(new)
+
+
+@transaction.atomic(durable=True)
+def cluster_rename(*, cluster: Cluster, label: str, actor, reason: str = "") -> Cluster:
+    """Give a cluster a curator's label, kept through later assignments and reclusters."""
+    require_curator(actor)
+    label = label.strip() if isinstance(label, str) else ""
+    if not label or len(label) > LABEL_LENGTH:
+        raise InvalidInput(
+            "invalid_label", f"label must be 1 to {LABEL_LENGTH} characters", fields={"label": ["invalid"]}
+        )
+    cluster = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    ClusterOverride.objects.create(
+        kind=ClusterOverride.Kind.RENAME, pin_id=_anchor(cluster), label=label, created_by=actor
+    )
+    audit(
+        actor=actor,
+        action="cluster_rename",
+        obj=cluster,
+        reason=reason,
+        data={"from": cluster.label, "to": label},
+    )
+    cluster.label, cluster.label_locked = label, True
+    cluster.save(update_fields=["label", "label_locked", "updated_at"])
+    return cluster
