@@ -47,8 +47,20 @@ def photo_staged(clean: CleanPhoto | None) -> Iterator[str]:
     try:
         yield name
     except BaseException:
-        photo_discard(name)
+        # The error may come after the commit (an after-commit hook, a dropped connection): delete the file
+        # only when no committed row names it. If the database cannot say, keep it: an orphan is removed
+        # by `cleanup_media`, a pin whose photo is gone is broken for good.
+        if _unreferenced(name):
+            photo_discard(name)
         raise
+
+
+def _unreferenced(name: str) -> bool:
+    try:
+        return not PinPhoto.objects.filter(file=name).exists()
+    except Exception:  # noqa: BLE001 (any database failure means "cannot tell")
+        logger.warning("kept a staged photo: the database could not say whether a row names it")
+        return False
 
 
 def photo_attach(*, pin: Pin, clean: CleanPhoto, name: str) -> PinPhoto:

@@ -274,5 +274,5 @@ def pin_submit(
             photo_attach(pin=result.pin, clean=clean, name=photo_name)
         elif photo_name:
             # A replay keeps the pin's original photos; the staged copy is not needed.
-            transaction.on_commit(lambda: photo_discard(photo_name))
+            transaction.on_commit(lambda: photo_discard(photo_name), robust=True)
     return result

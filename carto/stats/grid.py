@@ -98,9 +98,10 @@ def map_version_bump() -> None:
     """Bump the version once the current transaction commits.
 
     After commit, not before: a reader seeing the new version must also see the new rows, or it would
-    cache stale tiles under the new key.
+    cache stale tiles under the new key. Robust: the rows are committed by then, so a failed bump (the
+    connection dropped) is logged, never raised into a request whose write succeeded.
     """
-    transaction.on_commit(_bump)
+    transaction.on_commit(_bump, robust=True)
 
 
 # Map clusters are four times wider than heatmap cells: 64 px on a 256 px tile (supercluster's default

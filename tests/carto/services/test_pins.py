@@ -103,3 +103,61 @@ def test_supports_are_counted_exactly_and_withdrawn(resident):
     assert not pin_support(pin_id=pin.pk, device_hash="a" * 64).created
     assert pin_support(pin_id=pin.pk, user=resident).support_count == 2
     assert pin_unsupport(pin_id=pin.pk, device_hash="a" * 64).support_count == 1
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _photo_files(root) -> list:
+    return (
+        sorted(p for p in (root / "photos").rglob("*") if p.is_file()) if (root / "photos").exists() else []
+    )
+
+
+def test_an_error_after_the_commit_keeps_the_photo_of_the_committed_pin(
+    committed_db, settings, tmp_path, monkeypatch
+):
+    """The crash drill's missing photo: a failing after-commit hook (the connection dropped) used to make the
+    staging block delete the file of a pin that was already committed."""
+    from django.db import transaction
+
+    from carto.services import pins as pins_service
+
+    settings.MEDIA_ROOT = tmp_path
+    attach = pins_service.photo_attach
+
+    def attach_then_fail_after_commit(**kwargs):
+        photo = attach(**kwargs)
+        transaction.on_commit(lambda: (_ for _ in ()).throw(ConnectionError("dropped after commit")))
+        return photo
+
+    monkeypatch.setattr(pins_service, "photo_attach", attach_then_fail_after_commit)
+    key = uuid.uuid4()
+    with pytest.raises(ConnectionError):
+        submit(client_uuid=key, photo=_png())
+    pin = Pin.objects.get(client_uuid=key)
+    (photo,) = pin.photos.all()
+    assert _photo_files(tmp_path) == [tmp_path / photo.file.name]
+
+
+def test_an_error_before_the_commit_leaves_neither_pin_nor_photo_file(
+    committed_db, settings, tmp_path, monkeypatch
+):
+    from carto.services import pins as pins_service
+
+    settings.MEDIA_ROOT = tmp_path
+    attach = pins_service.photo_attach
+
+    def attach_then_fail(**kwargs):
+        attach(**kwargs)
+        raise ConnectionError("dropped before commit")
+
+    monkeypatch.setattr(pins_service, "photo_attach", attach_then_fail)
+    key = uuid.uuid4()
+    with pytest.raises(ConnectionError):
+        submit(client_uuid=key, photo=_png())
+    assert not Pin.objects.filter(client_uuid=key).exists()
+    assert _photo_files(tmp_path) == []
