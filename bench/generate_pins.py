@@ -188,13 +188,20 @@ FROM n
 
 
 def generate(*, count: int, groups: int, seed: int = SEED) -> None:
-    """Empty carto_pin and fill it with `count` background pins plus `groups` duplicate groups."""
+    """Empty carto_pin and fill it with `count` background pins plus `groups` duplicate groups.
+
+    The aggregates trigger is off during the bulk load (a row-by-row upsert per pin) and the aggregates are
+    rebuilt once at the end, in one pass.
+    """
+    from carto.stats.heatmaps import aggregates_rebuild
+
     themes = dict(Theme.objects.values_list("slug", "id"))
     theme_ids, texts = background_texts(themes)
     group_texts = [text for _, _, wordings in GROUPS for text in wordings]
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")  # a bulk load, not a request
         cursor.execute("TRUNCATE carto_pin RESTART IDENTITY CASCADE")
+        cursor.execute("ALTER TABLE carto_pin DISABLE TRIGGER carto_pin_aggregates")
         cursor.execute(BACKGROUND_SQL, {"count": count, "seed": seed, "theme_ids": theme_ids, "texts": texts})
         cursor.execute(
             GROUPS_SQL,
@@ -207,7 +214,9 @@ def generate(*, count: int, groups: int, seed: int = SEED) -> None:
                 "texts": group_texts,
             },
         )
+        cursor.execute("ALTER TABLE carto_pin ENABLE TRIGGER carto_pin_aggregates")
         cursor.execute("ANALYZE carto_pin")
+    aggregates_rebuild()
 
 
 def open_bare_cursor():

@@ -43,7 +43,7 @@ TILE_TARGETS = {
         lambda r: r <= 0.1,
     ),
     "cache hit p50 / hello-world view": ("<= 1.2x", lambda r: r <= 1.2),
-    "pin insert p50: with aggregates / bare INSERT": ("<= 2x", lambda r: r <= 2),
+    "pin insert p50: with aggregates trigger / bare INSERT": ("<= 2x", lambda r: r <= 2),
 }
 _TILE_ROW = re.compile(r"^(?P<name>.+?)\s+(?P<ours>[\d.]+)\s+(?P<base>[\d.]+)\s+(?P<ratio>[\d.]+)$")
 _CLUSTER_SPEED = re.compile(

@@ -12,7 +12,7 @@ class PinCell(models.Model):
 
     A tile at zoom `zoom` holds CELLS_PER_TILE × CELLS_PER_TILE cells (see carto.stats.grid), so a
     low-zoom tile or a hexbin request reads a few hundred rows instead of every pin.
-    Maintained by carto.stats.heatmaps.aggregates_add_pin / aggregates_remove_pin; rebuilt by
+    Maintained by a trigger on carto_pin (migration 0010); rebuilt by
     `manage.py rebuild_aggregates`.
     """
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from carto.errors import DomainError, InvalidInput
 from carto.geo import to_api
 from carto.models import Pin, Support, UsedLink
-from carto.stats.heatmaps import aggregates_remove_pin
+from carto.stats.grid import map_version_bump
 
 EXPORT_SALT = "carto.account-export"
 EXPORT_PURPOSE = "account-export"
@@ -131,7 +131,7 @@ def account_delete(user: User, *, pins: PinChoice = "anonymise") -> DeletionSumm
     if pins == "delete":
         for pin in own.select_related(None).order_by("id"):
             if pin.is_visible:
-                aggregates_remove_pin(pin)
+                map_version_bump()  # the aggregates follow the deleted row (a trigger)
             pin.delete()
             deleted += 1
     else:

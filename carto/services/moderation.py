@@ -1,7 +1,7 @@
 """Moderation of pins: flags with automatic hiding, hide / restore / redact by moderators, the queue.
 
-Every status change here keeps the map aggregates right in the same transaction
-(`aggregates_status_changed`) and moves the pin out of, or back into, its cluster.
+Every status change here moves the pin out of, or back into, its cluster; the map aggregates follow the row
+(a trigger on carto_pin) in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from carto.roles import Action, require, role_label
 from carto.services.cluster_curation import audit
 from carto.services.clustering import cluster_assign, cluster_refresh, cluster_unassign
 from carto.services.pins import clean_text
-from carto.stats.heatmaps import aggregates_status_changed
+from carto.stats.grid import map_version_bump
 
 # Distinct flaggers (open flags) from which a visible pin is hidden pending review.
 AUTO_HIDE_FLAGS = 3
@@ -66,7 +66,7 @@ def pin_set_status(
     old = pin.status
     pin.status, pin.status_reason = to, reason[:REASON_MAX_LENGTH]
     pin.save(update_fields=["status", "status_reason", "updated_at"])
-    aggregates_status_changed(pin=pin, old_status=old)
+    map_version_bump()  # the aggregates follow the row (a trigger); the status is a tile property
     if old in Pin.VISIBLE_STATUSES and not pin.is_visible:
         cluster_unassign(pin)
     elif pin.is_visible and old not in Pin.VISIBLE_STATUSES:

@@ -22,7 +22,7 @@ from carto.services.clustering import cluster_assign
 from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
 from carto.services.privacy import public_location_for
 from carto.sql.placement import pin_preflight
-from carto.stats.heatmaps import aggregates_add_pin
+from carto.stats.grid import map_version_bump
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,8 @@ def pin_create(
         if replayed is None:
             raise
         return replayed
-    # Map aggregates (tile grid, hexbins) move with the pin, in the same transaction.
-    aggregates_add_pin(pin)
+    # The map aggregates (tile grid, hexbins) moved with the row (a trigger); cached tiles must change.
+    map_version_bump()
     # Clustering reads other pins and may take tens of ms: after commit, never failing the write;
     # `manage.py recluster` repairs anything missed.
     transaction.on_commit(lambda: cluster_assign(pin), robust=True)

@@ -1,5 +1,8 @@
-"""Aggregates of visible pins (square cells, hexagons): kept up to date on writes, read by low-zoom tiles,
-map clusters and hexbins."""
+"""Aggregates of visible pins (square cells, hexagons), read by low-zoom tiles, map clusters and hexbins.
+
+A trigger on carto_pin keeps them in step with every write, in the writing transaction (migration 0010);
+this module rebuilds them from scratch and serves the hexbins. Writers still call map_version_bump().
+"""
 
 from __future__ import annotations
 
@@ -23,54 +26,6 @@ from carto.stats.grid import (
     hex_size,
     map_version_bump,
 )
-
-# One statement for every stored zoom and both grids (square cells, hexagons): one round trip per pin
-# insert. Rows are upserted in zoom order, so two concurrent inserts lock shared rows in the same order.
-_POINT = """
-p AS (
-  SELECT ST_X(g) AS x, ST_Y(g) AS y
-  FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 3857) AS g) a
-),
-z AS (
-  SELECT z, 2 * %(half)s / 2 ^ (z + %(bits)s) AS size, 2 * %(half)s / 2 ^ (z + %(bits)s) * %(hex)s AS hex
-  FROM generate_series(%(min_zoom)s, %(max_zoom)s) AS z
-)"""
-
-_ADD_SQL = f"""
-WITH {_POINT},
-cells AS (
-  INSERT INTO carto_pin_cell AS c (zoom, cx, cy, theme_id, kind, month, count, sum_x, sum_y)
-  SELECT z.z, floor((p.x + %(half)s) / z.size)::int, floor((%(half)s - p.y) / z.size)::int,
-         %(theme)s, %(kind)s, %(month)s, 1, p.x, p.y
-  FROM p, z
-  ORDER BY z.z
-  ON CONFLICT (zoom, cx, cy, theme_id, kind, month) DO UPDATE
-  SET count = c.count + 1, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
-)
-INSERT INTO carto_pin_hex AS h (zoom, i, j, theme_id, kind, month, count)
-SELECT z.z, k[1], k[2], %(theme)s, %(kind)s, %(month)s, 1
-FROM p, z, carto_hex_cell(p.x, p.y, z.hex) AS k
-ORDER BY z.z
-ON CONFLICT (zoom, i, j, theme_id, kind, month) DO UPDATE SET count = h.count + 1
-"""  # noqa: S608 (constant fragments spliced; every value is bound)
-
-# Removal only updates existing rows (an upsert would check count >= 0 on the proposed row first).
-_REMOVE_SQL = f"""
-WITH {_POINT},
-cells AS (
-  UPDATE carto_pin_cell c
-  SET count = c.count - 1, sum_x = c.sum_x - p.x, sum_y = c.sum_y - p.y
-  FROM p, z
-  WHERE c.zoom = z.z
-    AND c.cx = floor((p.x + %(half)s) / z.size)::int AND c.cy = floor((%(half)s - p.y) / z.size)::int
-    AND c.theme_id = %(theme)s AND c.kind = %(kind)s AND c.month = %(month)s AND c.count > 0
-)
-UPDATE carto_pin_hex h
-SET count = h.count - 1
-FROM p, z, carto_hex_cell(p.x, p.y, z.hex) AS k
-WHERE h.zoom = z.z AND h.i = k[1] AND h.j = k[2]
-  AND h.theme_id = %(theme)s AND h.kind = %(kind)s AND h.month = %(month)s AND h.count > 0
-"""  # noqa: S608 (constant fragments spliced; every value is bound)
 
 # The visible pins in Web Mercator, with the keys the aggregates group on (shared by both rebuilds).
 _VISIBLE_POINTS = """
@@ -130,55 +85,6 @@ FROM (
 def month_of(moment: dt.datetime) -> dt.date:
     """First day of the month of `moment`, in the server's time zone (the month key of the cells)."""
     return timezone.localtime(moment).date().replace(day=1)
-
-
-def aggregate_params(pin: Pin) -> dict:
-    """The parameters of _ADD_SQL / _REMOVE_SQL for `pin` (its public location, theme, kind and month)."""
-    location = pin.public_location
-    return {
-        "x": location.x,
-        "y": location.y,
-        "srid": location.srid,
-        "half": WORLD_HALF,
-        "bits": CELL_BITS,
-        "hex": HEX_PER_CELL,
-        "theme": pin.theme_id,
-        "kind": pin.kind,
-        "month": month_of(pin.created_at),
-        "min_zoom": AGGREGATE_MIN_ZOOM,
-        "max_zoom": AGGREGATE_MAX_ZOOM,
-    }
-
-
-def _apply(pin: Pin, sign: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_ADD_SQL if sign > 0 else _REMOVE_SQL, aggregate_params(pin))
-    map_version_bump()
-
-
-def aggregates_add_pin(pin: Pin) -> None:
-    """Count a newly visible pin in its cells at every stored zoom (no-op for a pin the public cannot see).
-
-    Call after pin_create, and when a pending or hidden pin becomes visible.
-    """
-    if pin.is_visible:
-        _apply(pin, +1)
-
-
-def aggregates_remove_pin(pin: Pin) -> None:
-    """Uncount a pin that was visible and no longer is (hidden, deleted). Call in the same transaction."""
-    _apply(pin, -1)
-
-
-def aggregates_status_changed(*, pin: Pin, old_status: str) -> None:
-    """Keep the cells right after a status change: only crossing the visibility boundary matters."""
-    was_visible = old_status in Pin.VISIBLE_STATUSES
-    if was_visible and not pin.is_visible:
-        _apply(pin, -1)
-    elif pin.is_visible and not was_visible:
-        _apply(pin, +1)
-    else:
-        map_version_bump()  # the status is a tile property: cached tiles must change
 
 
 @transaction.atomic

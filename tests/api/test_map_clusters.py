@@ -92,7 +92,6 @@ def assert_same_clusters(stored: list, raw: list) -> None:
 
 def test_stored_cells_and_raw_pins_give_the_same_clusters_and_a_hidden_pin_leaves_both(client):
     from carto.stats.grid import _stored_plan
-    from carto.stats.heatmaps import aggregates_status_changed
 
     pins = []
     for i in range(12):
@@ -116,10 +115,8 @@ def test_stored_cells_and_raw_pins_give_the_same_clusters_and_a_hidden_pin_leave
 
     before = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 10}).json()["total"]
     victim = pins[4]
-    old = victim.status
     victim.status = Pin.Status.HIDDEN
-    victim.save(update_fields=["status"])
-    aggregates_status_changed(pin=victim, old_status=old)
+    victim.save(update_fields=["status"])  # the trigger uncounts it
     for zoom in (8, 12):
         for bbox in STORED_BOXES:
             stored, raw = both_paths(bbox, zoom)

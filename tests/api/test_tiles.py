@@ -7,6 +7,7 @@ import math
 import mapbox_vector_tile
 import pytest
 from django.core.cache import cache
+from django.db.models import Sum
 
 from tests.factories import BELLEVILLE, BONDY, make_pin
 
@@ -186,13 +187,61 @@ def test_the_rebuilt_aggregates_equal_the_ones_kept_up_to_date_on_insert():
     assert sum(h[-1] for h in rebuilt_hex if h[0] == 12) == 3  # the hidden pin is in neither
 
 
-def test_a_pin_hidden_after_its_insert_leaves_the_cells_and_hexagons():
-    from carto.models import Pin, PinCell, PinHex
-    from carto.stats.heatmaps import aggregates_status_changed
+def _aggregate_totals() -> tuple[int, int]:
+    """Pins counted at z12 in the square cells and in the hexagons."""
+    from carto.models import PinCell, PinHex
 
-    pin = make_pin(*BELLEVILLE)
+    cells = PinCell.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0
+    return cells, PinHex.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0
+
+
+def _rebuilt_equals_kept() -> bool:
+    from django.core.management import call_command
+
+    from carto.models import PinCell, PinHex
+
+    fields = ("zoom", "theme_id", "kind", "month", "count")
+    kept = (
+        set(PinCell.objects.filter(count__gt=0).values_list("cx", "cy", *fields)),
+        set(PinHex.objects.filter(count__gt=0).values_list("i", "j", *fields)),
+    )
+    call_command("rebuild_aggregates", verbosity=0)
+    return kept == (
+        set(PinCell.objects.values_list("cx", "cy", *fields)),
+        set(PinHex.objects.values_list("i", "j", *fields)),
+    )
+
+
+def test_every_write_to_a_pin_moves_the_aggregates_in_the_same_transaction():
+    """The trigger on carto_pin: any status, an edit that changes what is counted, a delete, a raw update."""
+    from django.contrib.gis.geos import Point
+    from django.db import connection
+
+    from carto.models import Pin, Theme
+
+    for status in Pin.Status.values:  # counted exactly when the public can see the pin
+        make_pin(*BELLEVILLE, status=status)
+    visible = len(Pin.VISIBLE_STATUSES)
+    assert _aggregate_totals() == (visible, visible)
+    pin = make_pin(*BONDY)
+    assert _aggregate_totals() == (visible + 1, visible + 1)
     pin.status = Pin.Status.HIDDEN
     pin.save(update_fields=["status"])
-    aggregates_status_changed(pin=pin, old_status=Pin.Status.RECEIVED)
-    assert set(PinCell.objects.values_list("count", flat=True)) == {0}
-    assert set(PinHex.objects.values_list("count", flat=True)) == {0}
+    assert _aggregate_totals() == (visible, visible)
+    pin.status = Pin.Status.RECEIVED
+    pin.save()  # a full save, as the admin does
+    assert _aggregate_totals() == (visible + 1, visible + 1)
+    # Moved 5 km and re-themed: counted once, in its new cell and theme.
+    pin.public_location = Point(
+        pin.public_location.x + 5000, pin.public_location.y, srid=pin.public_location.srid
+    )
+    pin.theme = Theme.objects.get(slug="logement")
+    pin.save(update_fields=["public_location", "theme"])
+    assert _aggregate_totals() == (visible + 1, visible + 1)
+    assert _rebuilt_equals_kept()
+    with connection.cursor() as cursor:  # a write outside the services
+        cursor.execute("UPDATE carto_pin SET status = 'hidden' WHERE id = %s", [pin.id])
+    assert _aggregate_totals() == (visible, visible)
+    Pin.objects.filter(status=Pin.Status.RECEIVED).delete()
+    assert _aggregate_totals() == (visible - 1, visible - 1)
+    assert _rebuilt_equals_kept()
