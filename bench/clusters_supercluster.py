@@ -1,0 +1,261 @@
+"""Map clusters: our endpoint against supercluster (npm) behind a small Node server, on the same pins.
+
+    .venv/bin/python bench/clusters_supercluster.py                 # the bench database, 100 000 pins
+    .venv/bin/python bench/clusters_supercluster.py --samples 50    # fewer screen-sized boxes
+
+Issue target: clusters endpoint p50 <= 3x supercluster on the same points, radius and extent; counts exact.
+
+The visible pins' public locations are exported in WGS84 to a temporary JSON file and indexed by
+bench/supercluster/server.js (supercluster behind Node's bare `http`; `npm install` is run here the first
+time). The requests are those of bench/map_clusters.py: zooms 8-12, the whole-Métropole box and
+1280 x 800 px boxes centred on sampled pins.
+
+Same parameters on both sides: our clusters are grid cells 64 px wide on 256 px tiles (CLUSTER_BITS = 2 in
+carto/stats/grid.py); supercluster gets `extent: 256, radius: 32`, so a cluster gathers the points within
+32 px of its seed, a 64 px wide neighbourhood. Its `maxZoom` is 16 (its default; >= 12 so every requested
+zoom is clustered; it only changes the index build time, printed for information).
+
+Transport: the Node server is always reached over loopback HTTP (one keep-alive http.client connection).
+Our endpoint is timed two ways: through gunicorn (config/gunicorn.py, 1 worker, over the same kind of
+keep-alive connection), the like-for-like figure that the target rows use, and in-process through Django's
+test Client (no socket, as bench/map_clusters.py), for information. Two floors are printed too: gunicorn
+answering /healthz (HTTP + Django middleware, no SQL) and Node answering an empty box (HTTP alone).
+
+Exactness: every request's `total` (both ways) must equal a bare SQL count of the visible pins in the box,
+or the bench exits non-zero. Supercluster returns the clusters whose centre lies in the box, so its sum of
+counts is not expected to match; its mean relative difference is printed for information.
+Database: CARTO_BENCH_DATABASE (default bench_pins), loaded by bench/generate_pins.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_pins")
+
+from bench.drills.crash_replay import Server, _free_port  # noqa: E402
+from bench.generate_pins import ensure_pins, open_bare_cursor, use_bench_database  # noqa: E402
+from bench.map_clusters import METROPOLE, SCREEN, pct, screen_box  # noqa: E402
+from bench.run_all import emit  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_DIR = ROOT / "bench" / "supercluster"
+SEED = 11
+# Our cells: 256 px tiles cut in 2^CLUSTER_BITS = 4 columns, 64 px each; supercluster: 32 px radius.
+EXTENT, RADIUS, MAX_ZOOM = 256, 32, 16
+EMPTY_BOX = (-30.0, 40.0, -29.9, 40.1)  # mid-Atlantic: no pin, measures the HTTP hop alone
+TARGET = 3.0
+
+_EXPORT_SQL = """
+SELECT ST_X(g), ST_Y(g) FROM (
+  SELECT ST_Transform(public_location, 4326) AS g FROM carto_pin WHERE status = ANY(%s)
+) a
+"""
+_COUNT_SQL = """
+SELECT count(*) FROM carto_pin
+WHERE ST_Intersects(public_location, ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 2154))
+  AND status = ANY(%s)
+"""
+
+
+def npm_install() -> None:
+    """Install supercluster next to server.js the first time."""
+    if not (NODE_DIR / "node_modules" / "supercluster").is_dir():
+        npm = shutil.which("npm") or sys.exit("npm is required (Node 20)")
+        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent"], cwd=NODE_DIR, check=True)
+
+
+def export_points(cursor, statuses: list[str], path: Path) -> int:
+    """Write the visible pins' public locations as a JSON array of [lon, lat]; return how many."""
+    points = cursor.execute(_EXPORT_SQL, (statuses,)).fetchall()
+    path.write_text(json.dumps(points))
+    return len(points)
+
+
+def start_node(points: Path) -> tuple[subprocess.Popen, int, str]:
+    """Start server.js on a free port; return the process, its port and its "indexed …" line."""
+    node = subprocess.Popen(
+        ["node", "server.js", str(points), "--radius", str(RADIUS), "--extent", str(EXTENT),
+         "--max-zoom", str(MAX_ZOOM)],
+        cwd=NODE_DIR, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    indexed = ""
+    for line in node.stdout:
+        if line.startswith("indexed"):
+            indexed = line.strip()
+        elif line.startswith("ready"):
+            return node, int(line.split()[1]), indexed
+    raise SystemExit(f"the Node server stopped before it was ready (exit code {node.wait()})")
+
+
+def timed_get(conn: http.client.HTTPConnection, path: str, params: dict) -> tuple[float, dict]:
+    """One GET on a keep-alive connection: elapsed ms (request to parsed body) and the JSON."""
+    started = time.perf_counter()
+    conn.request("GET", f"{path}?{urlencode(params)}")
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status == 200, body[:500]
+    return elapsed, json.loads(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--groups", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=100)
+    args = parser.parse_args()
+
+    use_bench_database()
+    ensure_pins(args.count, args.groups)
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from carto.models import Pin, PinCell
+    from carto.stats.heatmaps import aggregates_rebuild
+
+    statuses = list(Pin.VISIBLE_STATUSES)
+    visible = Pin.objects.visible().count()
+    if sum(PinCell.objects.filter(zoom=0).values_list("count", flat=True)) != visible:
+        started = time.perf_counter()
+        aggregates_rebuild()
+        print(f"aggregates rebuilt in {time.perf_counter() - started:.1f} s")
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    bare_cursor = open_bare_cursor()
+
+    rng = random.Random(SEED)
+    points = [
+        p.transform(4326, clone=True)
+        for p in Pin.objects.visible()
+        .order_by("id")
+        .values_list("public_location", flat=True)[: args.samples * 4]
+    ]
+    rng.shuffle(points)
+    requests = [(METROPOLE, z) for z in range(8, 13)]
+    requests += [(screen_box(p.x, p.y, z := rng.choice(range(8, 13))), z) for p in points[: args.samples]]
+
+    npm_install()
+    folder = Path(tempfile.mkdtemp(prefix="carto-supercluster-"))
+    exported = export_points(bare_cursor, statuses, folder / "points.json")
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    port = _free_port()
+    gunicorn = Server(
+        port,
+        dict(
+            os.environ,
+            DATABASE_URL=f"postgis://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            CARTO_MEDIA_ROOT=str(folder / "media"),
+            CARTO_BIND=f"127.0.0.1:{port}",
+            CARTO_WORKERS="1",  # one sequential client; threads > 1 keeps gthread (keep-alive)
+            CARTO_ACCESS_LOG="/dev/null",
+            CARTO_LOG_LEVEL="WARNING",
+        ),
+    )
+    node = None
+    try:
+        started = time.perf_counter()
+        node, node_port, indexed = start_node(folder / "points.json")
+        print(
+            f"{Pin.objects.count()} pins, {visible} visible, {exported} exported; supercluster: {indexed}"
+            f" ({time.perf_counter() - started:.1f} s from start to ready)"
+        )
+        gunicorn.start()
+        to_node = http.client.HTTPConnection("127.0.0.1", node_port)
+        to_gunicorn = http.client.HTTPConnection("127.0.0.1", port)
+
+        def query(box, zoom) -> dict:
+            return {"bbox": ",".join(map(str, box)), "zoom": zoom}
+
+        def in_process(box, zoom) -> tuple[float, dict]:
+            started = time.perf_counter()
+            response = client.get("/api/pins/clusters/", query(box, zoom))
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, response.content
+            return elapsed, response.json()
+
+        def ours(box, zoom) -> tuple[float, dict]:
+            return timed_get(to_gunicorn, "/api/pins/clusters/", query(box, zoom))
+
+        def theirs(box, zoom) -> tuple[float, dict]:
+            return timed_get(to_node, "/clusters", query(box, zoom))
+
+        def bare_count(box) -> int:
+            return bare_cursor.execute(_COUNT_SQL, (*box, statuses)).fetchone()[0]
+
+        for box, zoom in requests[:10]:  # warm every path
+            ours(box, zoom), theirs(box, zoom), in_process(box, zoom)
+
+        ours_ms, theirs_ms, local_ms, mismatches, differences = [], [], [], 0, []
+        for box, zoom in requests:
+            (a, body), (b, clustered), (c, local) = ours(box, zoom), theirs(box, zoom), in_process(box, zoom)
+            ours_ms.append(a)
+            theirs_ms.append(b)
+            local_ms.append(c)
+            expected = bare_count(box)
+            mismatches += body["total"] != expected or local["total"] != expected
+            if expected:
+                differences.append(abs(clustered["total"] - expected) / expected)
+        metro = [(ours(METROPOLE, z)[0], theirs(METROPOLE, z)[0]) for z in range(8, 13)]
+        hop = [theirs(EMPTY_BOX, 10)[0] for _ in range(50)]
+        floor = [timed_get(to_gunicorn, "/healthz", {})[0] for _ in range(50)]
+    except BaseException:
+        print(f"points and gunicorn log kept in {folder}", file=sys.stderr)
+        raise
+    finally:
+        if node is not None:
+            node.terminate()
+            node.wait(timeout=10)
+        if gunicorn.process is not None:
+            gunicorn.stop()
+    shutil.rmtree(folder)
+
+    print(
+        f"{len(requests)} requests, zooms 8-12, screen {SCREEN[0]}x{SCREEN[1]} px; totals differing from the"
+        f" bare SQL count: {mismatches}"
+    )
+    print(
+        f"supercluster sum of counts vs the bare count: mean |difference| {statistics.mean(differences):.1%}"
+        " (clusters whose centre is in the box; informational)"
+    )
+    p50, base50 = statistics.median(ours_ms), statistics.median(theirs_ms)
+    p95, base95 = pct(ours_ms, 0.95), pct(theirs_ms, 0.95)
+    print(f"{'':52} {'endpoint ms':>12} {'supercluster ms':>16} {'ratio':>7}")
+    for label, new, old in (
+        ("clusters z8-z12 p50 (gunicorn / node, both HTTP)", p50, base50),
+        ("clusters z8-z12 p95 (gunicorn / node, both HTTP)", p95, base95),
+        ("clusters z8-z12 p50 (in-process Client / node HTTP)", statistics.median(local_ms), base50),
+        ("whole Métropole box z8-z12 p50", *(statistics.median(side) for side in zip(*metro, strict=True))),
+    ):
+        print(f"{label:52} {new:12.2f} {old:16.2f} {new / old:7.2f}")
+    print(f"{'floors: gunicorn /healthz (no SQL) / node empty box, p50':52} {statistics.median(floor):12.2f}"
+          f" {statistics.median(hop):16.2f}")  # fmt: skip
+
+    name = "clusters_supercluster"
+    emit(name, "clusters p50 (endpoint / supercluster node)", p50, base50, p50 / base50, f"<= {TARGET:g}x",
+         p50 / base50 <= TARGET)  # fmt: skip
+    emit(name, "clusters p95 (endpoint / supercluster node)", p95, base95, p95 / base95, "(none set)", None)
+    if mismatches:
+        raise SystemExit("cluster totals differ from the bare SQL count")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Statistics endpoints against the bare SQL that answers the same question, on the bench pins.
+
+    .venv/bin/python bench/stats.py                 # the bench database, 100 000 pins
+    .venv/bin/python bench/stats.py --samples 10    # fewer timed rounds
+
+Issue target: comparisons endpoint p50 <= 1.2x the bare `GROUP BY`.
+
+Comparisons (carto/stats/comparisons.py): GET /api/stats/territories/?level=commune (without and with a
+period, which adds the trend against the previous period of the same length), ?level=ept with a period, and
+GET /api/stats/compare/ of three communes and an arrondissement, through Django's test Client (in-process,
+as the other benches). The baseline is one bare GROUP BY per request through a plain psycopg cursor:
+visible pins joined to their territory (code and population, for the rate per 1,000), grouped per territory
+and theme, the previous period counted in the same scan with FILTER. Every count the endpoint does not
+suppress ("<5") must equal the bare one, or the bench exits non-zero. Each request is timed `--samples`
+times on both sides, interleaved; the target must hold for each, so the emitted row is the request with the
+highest p50 ratio.
+
+One function per measurement, each returning its Rows; main() prints them and emits the targeted ones.
+Database: CARTO_BENCH_DATABASE (default bench_pins), loaded by bench/generate_pins.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_pins")
+
+from bench.generate_pins import ensure_pins, open_bare_cursor, use_bench_database  # noqa: E402
+from bench.run_all import emit  # noqa: E402
+
+# Bondy, Sevran, Villeneuve-la-Garenne (communes) and Paris 20e (an arrondissement): two levels in one request.
+COMPARED = ["93010", "93071", "75120", "92078"]
+PERIOD_DAYS = 91
+
+# Visible pins per territory of one level and theme, grouped on carto_pin alone and then joined to the
+# territory for its code and population (the rate per 1,000): the fastest bare form found (joining before
+# grouping took ~1.7x longer). `{column}` is the Pin column placing a pin at that level (LEVEL_FIELDS),
+# composed as an identifier; the values are bound.
+_BARE = """
+SELECT t.code, t.population, g.theme_id, g.pins, g.supports, g.previous FROM (
+  SELECT p.{column} AS territory_id, p.theme_id, count(*) AS pins, sum(p.support_count) AS supports, 0 AS previous
+  FROM carto_pin p
+  WHERE p.status = ANY(%(statuses)s::text[])
+    AND (%(codes)s::text[] IS NULL
+         OR p.{column} = ANY(ARRAY(SELECT id FROM carto_territory WHERE code = ANY(%(codes)s::text[]))))
+  GROUP BY 1, 2
+) g JOIN carto_territory t ON t.id = g.territory_id
+"""
+# The same over [since, until), and the previous period [previous, since) counted in the same scan.
+_BARE_PERIOD = """
+SELECT t.code, t.population, g.theme_id, g.pins, g.supports, g.previous FROM (
+  SELECT p.{column} AS territory_id, p.theme_id,
+         count(*) FILTER (WHERE p.created_at >= %(since)s) AS pins,
+         sum(p.support_count) FILTER (WHERE p.created_at >= %(since)s) AS supports,
+         count(*) FILTER (WHERE p.created_at < %(since)s) AS previous
+  FROM carto_pin p
+  WHERE p.status = ANY(%(statuses)s::text[]) AND p.created_at >= %(previous)s AND p.created_at < %(until)s
+    AND (%(codes)s::text[] IS NULL
+         OR p.{column} = ANY(ARRAY(SELECT id FROM carto_territory WHERE code = ANY(%(codes)s::text[]))))
+  GROUP BY 1, 2
+) g JOIN carto_territory t ON t.id = g.territory_id
+"""
+
+
+@dataclass
+class Row:
+    """One line of the table: a measure, our times and the baseline's (ms); emitted when it has a target."""
+
+    measure: str
+    ours: list[float]
+    baseline: list[float]
+    target: float | None = None
+    mismatches: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ours) / statistics.median(self.baseline)
+
+
+def bare_statement(levels: list[str], *, period: bool) -> sql.Composed:
+    """The bare GROUP BY over the territories of `levels` (UNION ALL when a comparison mixes levels)."""
+    from carto.stats.comparisons import LEVEL_FIELDS
+
+    template = sql.SQL(_BARE_PERIOD if period else _BARE)
+    return sql.SQL(" UNION ALL ").join(
+        template.format(column=sql.Identifier(LEVEL_FIELDS[level])) for level in levels
+    )
+
+
+def check(body: dict, rows: list[tuple], slugs: dict[int, str], period: bool) -> list[str]:
+    """Differences between the endpoint's counts and the bare rows', "<5" standing for 1 to 4."""
+    from carto.stats.comparisons import suppress_small
+
+    expected: dict[str, dict] = defaultdict(lambda: {"pins": 0, "supports": 0, "previous": 0, "by_theme": {}})
+    for code, _population, theme_id, pins, supports, previous in rows:
+        e = expected[code]
+        e["pins"] += pins
+        e["supports"] += supports or 0
+        e["previous"] += previous
+        if pins:
+            e["by_theme"][slugs[theme_id]] = pins
+    problems = []
+    for territory in body["territories"]:
+        code, e = territory["code"], expected[territory["code"]]
+        got = {
+            "pins": territory["pins"],
+            "supports": territory["supports"],
+            "by_theme": {slug: n for slug, n in territory["by_theme"].items() if n != 0},
+        }
+        want = {
+            "pins": suppress_small(e["pins"]),
+            "supports": suppress_small(e["supports"]),
+            "by_theme": {slug: suppress_small(n) for slug, n in e["by_theme"].items()},
+        }
+        if period:
+            got["previous"] = territory["trend"]["previous"]
+            want["previous"] = suppress_small(e["previous"])
+        problems += [
+            f"{code} {key}: endpoint {got[key]}, bare {want[key]}" for key in got if got[key] != want[key]
+        ]
+    return problems
+
+
+def comparisons(client, cursor, samples: int) -> list[Row]:
+    """The comparison endpoints against one bare GROUP BY each; the counts are checked first."""
+    from api.params import parse_since
+    from carto.models import Pin, Territory, Theme
+
+    until_day = dt.date.today() + dt.timedelta(days=1)
+    period = {"since": str(until_day - dt.timedelta(days=PERIOD_DAYS)), "until": str(until_day)}
+    since, until = parse_since(period["since"]), parse_since(period["until"])
+    bound = {"since": since, "until": until, "previous": since - (until - since)}
+    compared_levels = sorted(set(Territory.objects.filter(code__in=COMPARED).values_list("kind", flat=True)))
+    requests = [
+        ("territories, level=commune", "/api/stats/territories/", {"level": "commune"}, ["commune"], None),
+        ("territories, level=commune + period", "/api/stats/territories/", {"level": "commune", **period},
+         ["commune"], None),
+        ("territories, level=ept + period", "/api/stats/territories/", {"level": "ept", **period}, ["ept"], None),
+        ("compare, 3 communes + 1 arrondissement + period", "/api/stats/compare/",
+         {"territories": ",".join(COMPARED), **period}, compared_levels, COMPARED),
+    ]  # fmt: skip
+    statuses = list(Pin.VISIBLE_STATUSES)
+    slugs = dict(Theme.objects.values_list("id", "slug"))
+
+    def endpoint(path: str, params: dict) -> tuple[float, dict]:
+        started = time.perf_counter()
+        response = client.get(path, params)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.content[:500]
+        return elapsed, response.json()
+
+    def bare(statement: sql.Composed, params: dict) -> tuple[float, list[tuple]]:
+        started = time.perf_counter()
+        rows = cursor.execute(statement, params).fetchall()
+        return (time.perf_counter() - started) * 1000, rows
+
+    prepared = []
+    for label, path, params, levels, codes in requests:
+        has_period = "since" in params
+        statement = bare_statement(levels, period=has_period)
+        bare_params = {"codes": codes, "statuses": statuses, **(bound if has_period else {})}
+        (_, body), (_, rows) = endpoint(path, params), bare(statement, bare_params)  # warm up, and check
+        prepared.append((label, path, params, statement, bare_params, check(body, rows, slugs, has_period)))
+
+    rows = {label: Row(label, [], [], mismatches=problems) for label, *_, problems in prepared}
+    for _ in range(samples):
+        for label, path, params, statement, bare_params, _ in prepared:
+            rows[label].ours.append(endpoint(path, params)[0])
+            rows[label].baseline.append(bare(statement, bare_params)[0])
+    # The target holds for every request: the emitted row is the request with the highest ratio.
+    worst = max(rows.values(), key=lambda row: row.ratio)
+    problems = [f"{row.measure}: {p}" for row in rows.values() for p in row.mismatches]
+    summary = Row("comparisons p50 (endpoint / bare GROUP BY)", worst.ours, worst.baseline, target=1.2,
+                  mismatches=problems, note=f"worst: {worst.measure}")  # fmt: skip
+    return [*rows.values(), summary]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--groups", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=20, help="timed rounds of each request (default 20)")
+    args = parser.parse_args()
+
+    use_bench_database()
+    ensure_pins(args.count, args.groups)
+
+    from django.conf import settings
+    from django.test import Client
+
+    from carto.models import Pin
+
+    settings.ALLOWED_HOSTS = ["*"]
+    client, cursor = Client(), open_bare_cursor()
+    print(f"{Pin.objects.count()} pins, {Pin.objects.visible().count()} visible; {args.samples} rounds")
+
+    rows = comparisons(client, cursor, args.samples)
+
+    width = max(len(row.measure) for row in rows)
+    print(f"{'':{width}} {'endpoint ms':>12} {'bare SQL ms':>12} {'ratio':>7}  target")
+    for row in rows:
+        ours, base = statistics.median(row.ours), statistics.median(row.baseline)
+        target = "" if row.target is None else f"<= {row.target:g}x"
+        print(f"{row.measure:{width}} {ours:12.1f} {base:12.1f} {row.ratio:7.2f}  {target:8} {row.note}")
+    problems = [p for row in rows if row.target is not None for p in row.mismatches]
+    for problem in problems[:20]:
+        print("count differs:", problem)
+    for row in rows:
+        if row.target is not None:
+            ours, base = statistics.median(row.ours), statistics.median(row.baseline)
+            emit("stats", row.measure, ours, base, row.ratio, f"<= {row.target:g}x", row.ratio <= row.target)
+    if problems:
+        raise SystemExit(f"{len(problems)} counts differ from the bare GROUP BY")
+
+
+if __name__ == "__main__":
+    main()
