@@ -234,7 +234,9 @@ def open_bare_cursor():
         autocommit=True,
     )
     cursor = psycopg.ClientCursor(bare)  # Django binds client-side too
-    cursor.execute("SET jit = off")  # as the app's connections (config/settings.py)
+    # As the app's connections (config/settings.py).
+    cursor.execute("SET jit = off")
+    cursor.execute("SET max_parallel_workers_per_gather = 0")
     return cursor
 
 

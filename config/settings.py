@@ -33,8 +33,13 @@ DATABASES["default"]["OPTIONS"].update(
         # Fail fast when PostgreSQL is unreachable, and bound any runaway query.
         "connect_timeout": env.int("CARTO_DB_CONNECT_TIMEOUT", default=3),
         # JIT compilation costs more than it saves on our short PostGIS queries (measured in bench/pins_bbox.py:
-        # 470 ms of a 917 ms bbox query was JIT), because PostGIS marks its functions expensive.
-        "options": f"-c statement_timeout={env.int('CARTO_DB_STATEMENT_TIMEOUT_MS', default=15000)} -c jit=off",
+        # 470 ms of a 917 ms bbox query was JIT), because PostGIS marks its functions expensive; for the same
+        # reason the planner picks parallel plans whose workers first reload PostGIS, GEOS and PROJ (~20 ms
+        # per query, bench/stats.py), on a server whose cores are busy with other requests anyway.
+        "options": (
+            f"-c statement_timeout={env.int('CARTO_DB_STATEMENT_TIMEOUT_MS', default=15000)} -c jit=off"
+            f" -c max_parallel_workers_per_gather={env.int('CARTO_DB_PARALLEL_WORKERS', default=0)}"
+        ),
     }
 )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CARTO_DB_CONN_MAX_AGE", default=60)

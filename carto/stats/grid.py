@@ -124,6 +124,7 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
       AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
       AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
       AND (%(until)s::timestamptz IS NULL OR p.created_at < %(until)s::timestamptz)
+    OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
   ) q
   GROUP BY floor((ST_X(q.g) + %(half)s) / %(size)s), floor((%(half)s - ST_Y(q.g)) / %(size)s)
 ) s
@@ -201,6 +202,7 @@ edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
       AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
       AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
       AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
+    OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
   ) q
 ),
 raw AS (

@@ -34,6 +34,7 @@ FROM (
   SELECT ST_Transform(public_location, 3857) AS g, theme_id, kind,
          date_trunc('month', created_at AT TIME ZONE %(tz)s)::date AS month
   FROM carto_pin WHERE status = ANY(%(statuses)s)
+  OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
 ) a
 """
 
