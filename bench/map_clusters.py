@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_pins")
 
 from bench.generate_pins import ensure_pins, open_bare_cursor, use_bench_database  # noqa: E402
+from bench.run_all import emit  # noqa: E402
 
 SEED = 11
 METROPOLE = (2.2, 48.75, 2.6, 49.0)
@@ -143,6 +144,7 @@ def main() -> None:
         ("whole Métropole box z8-z12 p50", statistics.median(metro_new), statistics.median(metro_old)),
     ):
         print(f"{label:44} {new:12.1f} {old:11.1f} {new / old:7.2f}")
+        emit("map_clusters", f"{label} (endpoint / pin-by-pin SQL)", new, old, new / old, "(none set)", None)
     if mismatches:
         raise SystemExit("cluster totals differ from the pin-by-pin SQL")
 

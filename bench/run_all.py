@@ -1,7 +1,7 @@
 """`make bench`: generate the bench data set once, run every bench, print one table of ratios.
 
     .venv/bin/python bench/run_all.py            # CI mode: 100 000 pins
-    .venv/bin/python bench/run_all.py --full     # 1 000 000 pins
+    .venv/bin/python bench/run_all.py --full     # 1 000 000 pins (database bench_pins_1m)
 
 Each bench runs in its own process against the same database (CARTO_BENCH_DATABASE, default
 bench_pins), generated here first by bench/generate_pins.py. Every figure is a ratio against a
@@ -116,7 +116,9 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help="benches to leave out (pins_write, tiles, …)")
     args = parser.parse_args()
     count = 1_000_000 if args.full else 100_000
-    env = {"CARTO_BENCH_DATABASE": os.environ.get("CARTO_BENCH_DATABASE", "bench_pins")}
+    # Each size has its own database: a --full run does not replace the CI data set.
+    default_db = "bench_pins_1m" if args.full else "bench_pins"
+    env = {"CARTO_BENCH_DATABASE": os.environ.get("CARTO_BENCH_DATABASE", default_db)}
     started = time.perf_counter()
 
     # Generate (or keep) the data set once; every bench below sees the same pins.
@@ -134,6 +136,12 @@ def main() -> None:
         rows += result_rows(run("pins_write.py", *counted, env=env)[0])
     if "tiles" not in args.skip:
         rows += tile_rows(run("tiles.py", *counted, env=env)[0])
+    if "map_clusters" not in args.skip:
+        rows += result_rows(run("map_clusters.py", *counted, env=env)[0])
+    if "clusters_supercluster" not in args.skip:
+        rows += result_rows(run("clusters_supercluster.py", *counted, env=env)[0])
+    if "stats" not in args.skip:
+        rows += result_rows(run("stats.py", *counted, env=env)[0])
     if "clustering" not in args.skip:
         # `speed` drops its database at the end: never the shared one.
         speed, _ = run(
