@@ -247,7 +247,8 @@ def use_bench_database() -> None:
 
     name = os.environ.get("CARTO_BENCH_DATABASE", "bench_pins")
     connections["default"].settings_dict["TEST"]["NAME"] = name
-    setup_databases(verbosity=0, interactive=False, keepdb=True)
+    # No serialisation of the whole database (a test-runner feature): minutes at 1 M pins.
+    setup_databases(verbosity=0, interactive=False, keepdb=True, serialized_aliases=set())
     if not Theme.objects.exists():
         call_command("load_all", verbosity=0)
 

@@ -22,7 +22,7 @@ HEX = math.sqrt(2 / (3 * math.sqrt(3)))
 MIN_ZOOM, MAX_ZOOM = 8, 12
 VISIBLE = "{received,acknowledged,linked,resolved,declined}"
 
-AGGREGATE_SQL = f"""
+FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION carto_pin_aggregate(
   location geometry, p_theme bigint, p_kind text, created timestamptz, delta integer
 ) RETURNS void LANGUAGE plpgsql AS $$
@@ -68,6 +68,9 @@ BEGIN
 END
 $$;
 
+"""
+
+TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION carto_pin_aggregates_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.status = ANY('{VISIBLE}'::text[]) THEN
@@ -105,4 +108,4 @@ DROP FUNCTION IF EXISTS carto_pin_aggregate(geometry, bigint, text, timestamptz,
 class Migration(migrations.Migration):
     dependencies = [("carto", "0009_pin_hex_aggregates")]
 
-    operations = [migrations.RunSQL(AGGREGATE_SQL, reverse_sql=DROP_SQL)]
+    operations = [migrations.RunSQL(FUNCTION_SQL + TRIGGER_SQL, reverse_sql=DROP_SQL)]

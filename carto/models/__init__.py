@@ -1,5 +1,5 @@
 from carto.models.actors import Actor
-from carto.models.aggregates import PinCell, PinHex
+from carto.models.aggregates import PinCell, PinCellTotal, PinHex
 from carto.models.apikeys import ApiKey, UsedLink
 from carto.models.clusters import (
     AuditEntry,
@@ -33,6 +33,7 @@ __all__ = [
     "ResponseLink",
     "Pin",
     "PinCell",
+    "PinCellTotal",
     "PinHex",
     "PinPhoto",
     "Support",

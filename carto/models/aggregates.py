@@ -46,6 +46,30 @@ class PinCell(models.Model):
         )
 
 
+class PinCellTotal(models.Model):
+    """PinCell summed over theme, kind and month: one row per cell, read by the unfiltered map views.
+
+    Maintained by the same trigger as PinCell (migration 0011).
+    """
+
+    zoom = models.PositiveSmallIntegerField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    count = models.IntegerField(default=0)
+    sum_x = models.FloatField(default=0)
+    sum_y = models.FloatField(default=0)
+
+    class Meta:
+        db_table = "carto_pin_cell_total"
+        constraints = [
+            models.UniqueConstraint(fields=["zoom", "cx", "cy"], name="pin_cell_total_key"),
+            models.CheckConstraint(name="pin_cell_total_count_nonnegative", condition=models.Q(count__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"z{self.zoom} {self.cx}/{self.cy}: {self.count}"
+
+
 class PinHex(models.Model):
     """Visible pins counted per hexagon of a Web Mercator hex grid, zoom, theme, kind and month of creation.
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from django.db import connection
 
 from carto.models import Pin
-from carto.stats.grid import AGGREGATE_MIN_ZOOM, CELL_BITS, CELLS_PER_TILE, WORLD_HALF, cell_size
+from carto.stats.grid import (
+    AGGREGATE_MIN_ZOOM,
+    CELL_BITS,
+    CELLS_PER_TILE,
+    WORLD_HALF,
+    cell_size,
+    cells_source,
+)
 
 EXTENT = 4096
 BUFFER = 64
@@ -45,7 +52,7 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
 
 # Low zooms: the stored cells of the tile (CELLS_PER_TILE² at most), one feature per cell at its centroid.
 # Below AGGREGATE_MIN_ZOOM the finest stored cells are regrouped (`shift` bits coarser).
-PIN_CELLS_SQL = """
+PIN_CELLS_TEMPLATE = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env)
 SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
   SELECT g.n::int AS count,
@@ -54,17 +61,27 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
   FROM (
     SELECT c.cx >> %(shift)s AS cx, c.cy >> %(shift)s AS cy, sum(c.count) AS n, sum(c.sum_x) AS sx,
            sum(c.sum_y) AS sy
-    FROM carto_pin_cell c
+    FROM {table} c
     WHERE c.zoom = %(stored_zoom)s
       AND c.cx BETWEEN %(scx0)s AND %(scx1)s AND c.cy BETWEEN %(scy0)s AND %(scy1)s
-      AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
-      AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
-      AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
+{filters}
     GROUP BY 1, 2
     HAVING sum(c.count) > 0
   ) g, b
 ) t
 """
+
+
+def _pin_cells_sql(*, filtered: bool) -> str:
+    table, filters = cells_source(filtered=filtered)
+    return PIN_CELLS_TEMPLATE.replace("{table}", table).replace(
+        "{filters}", filters.replace("\n    ", "\n      ")
+    )
+
+
+PIN_CELLS_SQL = _pin_cells_sql(filtered=True)
+PIN_TOTAL_CELLS_SQL = _pin_cells_sql(filtered=False)
+
 
 # Low zooms with a status filter (not part of the cell key): the same grid, computed from the pins.
 PIN_LIVE_CELLS_SQL = """
@@ -163,6 +180,8 @@ class PinTileQuery:
             return PIN_POINTS_SQL, params
         if self.statuses is not None:
             return PIN_LIVE_CELLS_SQL, params
+        if self.theme_ids is None and self.kind is None and self.month is None:
+            return PIN_TOTAL_CELLS_SQL, params
         return PIN_CELLS_SQL, params
 
 

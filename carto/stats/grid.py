@@ -159,32 +159,46 @@ FROM b, k
 # Step 2: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
 # cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift). The core is made of
 # fine cells (zoom `szoom`, a thin border) whose inner part is read as coarse cells (zoom `czoom`).
-_CLUSTERS_STORED_SQL = """
+# The stored cells' filters, and the tables they read: carto_pin_cell with filters, carto_pin_cell_total
+# (one row per cell) without.
+CELL_FILTERS = """
+    AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
+    AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
+    AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)"""
+
+
+def cells_source(*, filtered: bool) -> tuple[str, str]:
+    """The stored-cell table and the filter clauses to read, with or without theme/kind/month filters."""
+    return ("carto_pin_cell", CELL_FILTERS) if filtered else ("carto_pin_cell_total", "")
+
+
+def _clusters_stored_sql(*, filtered: bool) -> str:
+    table, filters = cells_source(filtered=filtered)
+    return _CLUSTERS_STORED_TEMPLATE.replace("{table}", table).replace("{filters}", filters)
+
+
+_CLUSTERS_STORED_TEMPLATE = """
 WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
 stored AS (
   -- The core's inner part, in coarse cells (few rows) ...
   SELECT c.cx >> %(cshift)s AS gx, c.cy >> %(cshift)s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
-  FROM carto_pin_cell c
+  FROM {table} c
   WHERE c.zoom = %(czoom)s
     AND c.cx BETWEEN %(ccx0)s AND %(ccx1)s AND c.cy BETWEEN %(ccy0)s AND %(ccy1)s
-    AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
-    AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
-    AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
+{filters}
   GROUP BY 1, 2
   UNION ALL
   -- ... and the core's rim around it, in fine cells (a thin border left to count pin by pin).
   SELECT c.cx >> %(shift)s AS gx, c.cy >> %(shift)s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
-  FROM carto_pin_cell c
+  FROM {table} c
   WHERE c.zoom = %(szoom)s
     AND ((c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(fy0)s - 1)
          OR (c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(fy1)s + 1 AND %(cy1)s)
          OR (c.cx BETWEEN %(cx0)s AND %(fx0)s - 1 AND c.cy BETWEEN %(fy0)s AND %(fy1)s)
          OR (c.cx BETWEEN %(fx1)s + 1 AND %(cx1)s AND c.cy BETWEEN %(fy0)s AND %(fy1)s))
-    AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
-    AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
-    AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)
+{filters}
   GROUP BY 1, 2
 ),
 edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
@@ -220,6 +234,9 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
 ) s
 ORDER BY n DESC, 2, 3
 """
+_CLUSTERS_STORED_SQL = _clusters_stored_sql(filtered=True)
+_CLUSTERS_TOTAL_SQL = _clusters_stored_sql(filtered=False)
+
 
 # The core is cut in fine cells at AGGREGATE_MAX_ZOOM (the border left to count pin by pin stays thin), and
 # its inner part read at the finest zoom where the box spans at most this many cells (few stored rows).
@@ -323,7 +340,7 @@ def clusters_in_box(
 
     `statuses` None means every visible status. Up to AGGREGATE_MAX_ZOOM, and when the filters are ones the
     stored cells carry (theme, kind, `since` on a month start), whole cells inside the box are read from
-    carto_pin_cell and only the pins of the border are counted one by one; `use_cells=False` forces the
+    carto_pin_cell (carto_pin_cell_total without filters) and only the pins of the border are counted one by one; `use_cells=False` forces the
     pin-by-pin statement (the reference the stored path must match exactly).
     """
     from carto.models import Pin
@@ -349,7 +366,8 @@ def clusters_in_box(
     if plan is not None:
         from carto.stats.heatmaps import month_of
 
-        sql = _CLUSTERS_STORED_SQL
+        unfiltered = not theme_ids and kind is None and since is None
+        sql = _CLUSTERS_TOTAL_SQL if unfiltered else _CLUSTERS_STORED_SQL
         params.update(plan, month=month_of(since) if since else None)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

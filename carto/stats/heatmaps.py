@@ -48,6 +48,11 @@ FROM ({_VISIBLE_POINTS}) p, generate_series(%(min_zoom)s, %(max_zoom)s) AS z
 GROUP BY 1, 2, 3, 4, 5, 6
 """  # noqa: S608 (constant fragments spliced; every value is bound)
 
+_REBUILD_TOTALS_SQL = """
+INSERT INTO carto_pin_cell_total (zoom, cx, cy, count, sum_x, sum_y)
+SELECT zoom, cx, cy, sum(count), sum(sum_x), sum(sum_y) FROM carto_pin_cell GROUP BY 1, 2, 3
+"""
+
 _REBUILD_HEX_SQL = f"""
 INSERT INTO carto_pin_hex (zoom, i, j, theme_id, kind, month, count)
 SELECT z, k[1], k[2], p.theme_id, p.kind, p.month, count(*)
@@ -98,7 +103,7 @@ def aggregates_rebuild() -> int:
         cursor.execute("LOCK TABLE carto_pin IN SHARE MODE")
         # Deferred foreign-key checks of cells written earlier in this transaction would block TRUNCATE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE carto_pin_cell, carto_pin_hex")
+        cursor.execute("TRUNCATE carto_pin_cell, carto_pin_cell_total, carto_pin_hex")
         params = {
             "half": WORLD_HALF,
             "bits": CELL_BITS,
@@ -109,6 +114,7 @@ def aggregates_rebuild() -> int:
             "max_zoom": AGGREGATE_MAX_ZOOM,
         }
         cursor.execute(_REBUILD_CELLS_SQL, params)
+        cursor.execute(_REBUILD_TOTALS_SQL)
         cursor.execute(_REBUILD_HEX_SQL, params)
         cursor.execute("SELECT count(*) FROM carto_pin_cell")
         count = cursor.fetchone()[0]

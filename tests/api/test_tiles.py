@@ -188,27 +188,35 @@ def test_the_rebuilt_aggregates_equal_the_ones_kept_up_to_date_on_insert():
 
 
 def _aggregate_totals() -> tuple[int, int]:
-    """Pins counted at z12 in the square cells and in the hexagons."""
-    from carto.models import PinCell, PinHex
+    """Pins counted at z12 in the square cells (the same in their totals) and in the hexagons."""
+    from carto.models import PinCell, PinCellTotal, PinHex
 
     cells = PinCell.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0
+    assert (PinCellTotal.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0) == cells
     return cells, PinHex.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0
 
 
 def _rebuilt_equals_kept() -> bool:
     from django.core.management import call_command
 
-    from carto.models import PinCell, PinHex
+    from carto.models import PinCell, PinCellTotal, PinHex
 
     fields = ("zoom", "theme_id", "kind", "month", "count")
+    total = ("zoom", "cx", "cy", "count")
+
+    def rounded(rows):  # float sums of coordinates: equal to the centimetre
+        return {(*row[:4], round(row[4], 2), round(row[5], 2)) for row in rows}
+
     kept = (
         set(PinCell.objects.filter(count__gt=0).values_list("cx", "cy", *fields)),
         set(PinHex.objects.filter(count__gt=0).values_list("i", "j", *fields)),
+        rounded(PinCellTotal.objects.filter(count__gt=0).values_list(*total, "sum_x", "sum_y")),
     )
     call_command("rebuild_aggregates", verbosity=0)
     return kept == (
         set(PinCell.objects.values_list("cx", "cy", *fields)),
         set(PinHex.objects.values_list("i", "j", *fields)),
+        rounded(PinCellTotal.objects.values_list(*total, "sum_x", "sum_y")),
     )
 
 
