@@ -3,7 +3,8 @@
     .venv/bin/python bench/stats.py                 # the bench database, 100 000 pins
     .venv/bin/python bench/stats.py --samples 10    # fewer timed rounds
 
-Issue target: comparisons endpoint p50 <= 1.2x the bare `GROUP BY`.
+Issue targets: comparisons endpoint p50 <= 1.2x the bare `GROUP BY`; hexbins endpoint p50 <= 1.3x its SQL run
+bare on the stored hexagons.
 
 Comparisons (carto/stats/comparisons.py): GET /api/stats/territories/?level=commune (without and with a
 period, which adds the trend against the previous period of the same length), ?level=ept with a period, and
@@ -15,6 +16,12 @@ suppress ("<5") must equal the bare one, or the bench exits non-zero. Each reque
 times on both sides, interleaved; the target must hold for each, so the emitted row is the request with the
 highest p50 ratio.
 
+Hexbins (carto/stats/heatmaps.py): GET /api/stats/hexbins/?zoom=Z at zooms 8-12, for the whole Métropole (no
+bbox) and for screen-sized boxes (1280 x 800 px, bench/map_clusters.py's screen_box) centred on sampled pins,
+one box per round in turn, against the endpoint's own statement (heatmaps.hexbins_query: _HEXBINS_SQL and its
+parameters) run through the plain cursor. The bare GeoJSON text must equal the endpoint's body, byte for byte.
+As above, the emitted row is the request (zoom, with or without a box) with the highest p50 ratio.
+
 One function per measurement, each returning its Rows; main() prints them and emits the targeted ones.
 Database: CARTO_BENCH_DATABASE (default bench_pins), loaded by bench/generate_pins.py.
 """
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import random
 import statistics
 import sys
 import time
@@ -42,6 +50,8 @@ from bench.run_all import emit  # noqa: E402
 # Bondy, Sevran, Villeneuve-la-Garenne (communes) and Paris 20e (an arrondissement): two levels in one request.
 COMPARED = ["93010", "93071", "75120", "92078"]
 PERIOD_DAYS = 91
+SEED = 7
+SCREEN_BOXES = 8  # screen-sized boxes per zoom, centred on sampled visible pins
 
 # Visible pins per territory of one level and theme, grouped on carto_pin alone and then joined to the
 # territory for its code and population (the rate per 1,000): the fastest bare form found (joining before
@@ -187,6 +197,68 @@ def comparisons(client, cursor, samples: int) -> list[Row]:
     return [*rows.values(), summary]
 
 
+def hexbins(client, cursor, samples: int) -> list[Row]:
+    """The hexbins endpoint against its own SQL run bare, per zoom, with and without a box; bodies checked."""
+    from django.db.models import Sum
+
+    from bench.map_clusters import screen_box
+    from carto.models import Pin, PinHex
+    from carto.stats.grid import AGGREGATE_MIN_ZOOM
+    from carto.stats.heatmaps import aggregates_rebuild, hexbins_query
+
+    visible = Pin.objects.visible().count()
+    stored = PinHex.objects.filter(zoom=AGGREGATE_MIN_ZOOM).aggregate(n=Sum("count"))["n"] or 0
+    if stored != visible:
+        started = time.perf_counter()
+        aggregates_rebuild()
+        print(
+            f"aggregates rebuilt ({stored} counted vs {visible} visible) in {time.perf_counter() - started:.1f} s"
+        )
+    rng = random.Random(SEED)
+    points = (
+        Pin.objects.visible().order_by("id").values_list("public_location", flat=True)[: SCREEN_BOXES * 50]
+    )
+    centres = [p.transform(4326, clone=True) for p in rng.sample(list(points), SCREEN_BOXES)]
+    # (label, zoom, the boxes used in turn: None is the whole Métropole, the endpoint's default)
+    requests = []
+    for zoom in range(8, 13):
+        requests.append((f"hexbins z{zoom}, whole Métropole", zoom, [None]))
+        requests.append((f"hexbins z{zoom}, screen box", zoom, [screen_box(p.x, p.y, zoom) for p in centres]))
+
+    def endpoint(zoom: int, box) -> tuple[float, str]:
+        params = {"zoom": zoom, **({"bbox": ",".join(map(str, box))} if box else {})}
+        started = time.perf_counter()
+        response = client.get("/api/stats/hexbins/", params)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.content[:500]
+        return elapsed, response.content.decode()
+
+    def bare(statement: str, params: dict) -> tuple[float, str]:
+        started = time.perf_counter()
+        text = cursor.execute(statement, params).fetchone()[0]
+        return (time.perf_counter() - started) * 1000, text
+
+    rows = {label: Row(label, [], []) for label, _, _ in requests}
+    queries = {
+        (zoom, box): hexbins_query(zoom=zoom, bbox=box) for _, zoom, boxes in requests for box in boxes
+    }
+    for label, zoom, boxes in requests:  # warm up, and check every box once
+        for box in boxes:
+            (_, body), (_, text) = endpoint(zoom, box), bare(*queries[zoom, box])
+            if body != text:
+                rows[label].mismatches.append(f"bbox {box}: endpoint body differs from the bare SQL's text")
+    for round_ in range(samples):
+        for label, zoom, boxes in requests:
+            box = boxes[round_ % len(boxes)]
+            rows[label].ours.append(endpoint(zoom, box)[0])
+            rows[label].baseline.append(bare(*queries[zoom, box])[0])
+    worst = max(rows.values(), key=lambda row: row.ratio)
+    problems = [f"{row.measure}: {p}" for row in rows.values() for p in row.mismatches]
+    summary = Row("hexbins p50 (endpoint / bare SQL on the aggregate table)", worst.ours, worst.baseline,
+                  target=1.3, mismatches=problems, note=f"worst: {worst.measure}")  # fmt: skip
+    return [*rows.values(), summary]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -208,7 +280,7 @@ def main() -> None:
     client, cursor = Client(), open_bare_cursor()
     print(f"{Pin.objects.count()} pins, {Pin.objects.visible().count()} visible; {args.samples} rounds")
 
-    rows = comparisons(client, cursor, args.samples)
+    rows = comparisons(client, cursor, args.samples) + hexbins(client, cursor, args.samples)
 
     width = max(len(row.measure) for row in rows)
     print(f"{'':{width}} {'endpoint ms':>12} {'bare SQL ms':>12} {'ratio':>7}  target")
@@ -218,13 +290,13 @@ def main() -> None:
         print(f"{row.measure:{width}} {ours:12.1f} {base:12.1f} {row.ratio:7.2f}  {target:8} {row.note}")
     problems = [p for row in rows if row.target is not None for p in row.mismatches]
     for problem in problems[:20]:
-        print("count differs:", problem)
+        print("differs from the bare SQL:", problem)
     for row in rows:
         if row.target is not None:
             ours, base = statistics.median(row.ours), statistics.median(row.baseline)
             emit("stats", row.measure, ours, base, row.ratio, f"<= {row.target:g}x", row.ratio <= row.target)
     if problems:
-        raise SystemExit(f"{len(problems)} counts differ from the bare GROUP BY")
+        raise SystemExit(f"{len(problems)} results differ from the bare SQL")
 
 
 if __name__ == "__main__":

@@ -122,20 +122,15 @@ def aggregates_rebuild() -> int:
     return count
 
 
-def hexbins(
+def hexbins_query(
     *,
     zoom: int,
     bbox: tuple[float, float, float, float] | None = None,
     theme_ids: tuple[int, ...] | None = None,
     kind: str | None = None,
     since: dt.datetime | None = None,
-) -> str:
-    """Stored hexagons at `zoom` meeting a WGS84 box (default: the Métropole), as GeoJSON text.
-
-    Below AGGREGATE_MIN_ZOOM the hexagons of that zoom are served (the body's `zoom` says which).
-    Summed over kinds and months unless filtered; `since` has month granularity here (rounded down to the
-    first day of its month). Counts below 5 are suppressed ("<5"), as in every aggregate.
-    """
+) -> tuple[str, dict]:
+    """The (SQL, parameters) that hexbins() runs: also run bare by bench/stats.py."""
     zoom = max(zoom, AGGREGATE_MIN_ZOOM)
     size = hex_size(zoom)
     (i0, i1), (j0, j1) = hex_range(bbox or METROPOLE_BBOX, size)
@@ -153,6 +148,24 @@ def hexbins(
         "small": SMALL_COUNT,
         "suppressed": SUPPRESSED,
     }
+    return _HEXBINS_SQL, params
+
+
+def hexbins(
+    *,
+    zoom: int,
+    bbox: tuple[float, float, float, float] | None = None,
+    theme_ids: tuple[int, ...] | None = None,
+    kind: str | None = None,
+    since: dt.datetime | None = None,
+) -> str:
+    """Stored hexagons at `zoom` meeting a WGS84 box (default: the Métropole), as GeoJSON text.
+
+    Below AGGREGATE_MIN_ZOOM the hexagons of that zoom are served (the body's `zoom` says which).
+    Summed over kinds and months unless filtered; `since` has month granularity here (rounded down to the
+    first day of its month). Counts below 5 are suppressed ("<5"), as in every aggregate.
+    """
+    sql, params = hexbins_query(zoom=zoom, bbox=bbox, theme_ids=theme_ids, kind=kind, since=since)
     with connection.cursor() as cursor:
-        cursor.execute(_HEXBINS_SQL, params)
+        cursor.execute(sql, params)
         return cursor.fetchone()[0]

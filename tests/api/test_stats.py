@@ -169,3 +169,85 @@ def test_bad_statistics_requests_are_400_in_the_json_error_shape(client, path, p
     response = client.get(path, params)
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+METROPOLE = "200054781"  # SIREN of the Métropole du Grand Paris (EPCI), as loaded from the shared data
+
+
+class QueryLog:
+    """SQL statements run on the default connection (the test client's request_started resets
+    connection.queries, so CaptureQueriesContext cannot count a request's queries)."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append(sql)
+        return execute(sql, params, many, context)
+
+
+def test_compare_counts_the_metropole_every_level_and_their_trend_in_one_query(client):
+    from django.db import connection
+
+    now = timezone.now()
+    old = pins(BONDY, 6) + pins(BELLEVILLE, 2, theme="logement")
+    Pin.objects.filter(pk__in=[p.pk for p in old]).update(created_at=now - dt.timedelta(days=45))
+    pins(BONDY, 5)
+    pins(BELLEVILLE, 7)
+    pins(BELLEVILLE, 3, status="hidden")
+    since = (now - dt.timedelta(days=30)).date().isoformat()
+    until = (now + dt.timedelta(days=2)).date().isoformat()
+    log = QueryLog()
+    with connection.execute_wrapper(log):
+        response = client.get(
+            "/api/stats/compare/",
+            {"territories": f"{METROPOLE},T8,93010,75056", "since": since, "until": until},
+        )
+    assert response.status_code == 200
+    assert len(log.statements) == 1
+    metropole, est_ensemble, bondy, paris = response.json()["territories"]
+    assert metropole["kind"] == "metropole" and metropole["pins"] == 12
+    # Housing was pinned only in the previous period: it counts in the trend, not in this period's themes.
+    assert metropole["by_theme"] == {"acceder-droits": 12}
+    assert metropole["trend"] == {"current": 12, "previous": 8, "change_pct": 50.0}
+    for row in (est_ensemble, bondy):
+        assert row["pins"] == 5
+        assert row["trend"] == {"current": 5, "previous": 6, "change_pct": -16.7}
+    assert bondy["per_1000"] == pytest.approx(5000 / BONDY_POPULATION, abs=1e-6)
+    assert paris["pins"] == 7 and paris["by_theme_per_1000"]["acceder-droits"] == pytest.approx(
+        7000 / PARIS_POPULATION, abs=1e-6
+    )
+    assert paris["trend"] == {"current": 7, "previous": "<5", "change_pct": None}
+
+
+def test_a_whole_level_is_listed_in_one_query_with_territories_without_pins(client):
+    from django.db import connection
+
+    pins(BONDY, 5, kind="proposal")
+    pins(BONDY, 2)
+    log = QueryLog()
+    with connection.execute_wrapper(log):
+        body = client.get("/api/stats/territories/", {"level": "ept", "kind": "proposal"}).json()
+    assert len(log.statements) == 1
+    assert [row["code"] for row in body["territories"]] == sorted(row["code"] for row in body["territories"])
+    rows = by_code(body)
+    assert rows["T8"]["pins"] == 5 and rows["T8"]["by_theme"] == {"acceder-droits": 5}
+    assert rows["T8"]["trend"] is None
+    assert rows["T1"] == {
+        "code": "T1",
+        "name": rows["T1"]["name"],
+        "kind": "ept",
+        "population": PARIS_POPULATION,
+        "pins": 0,
+        "supports": 0,
+        "per_1000": 0.0,
+        "by_theme": {},
+        "by_theme_per_1000": {},
+        "trend": None,
+    }
+
+
+def test_compare_names_only_the_unknown_codes(client):
+    response = client.get("/api/stats/compare/", {"territories": "93010,99999,T8,XX"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"territories": ["99999", "XX"]}
