@@ -5,7 +5,8 @@
 Both sides write to the bench database (bench/generate_pins.py) through the same connection.
 The API side goes through the Django test Client: parsing, validation, replay check, placement in
 the territories, privacy blur, throttle counters, spam score, insert, and the GeoJSON response.
-The baseline is one INSERT with every column already computed (what the API ends up writing).
+The baseline is one INSERT with every column already computed (what the API ends up writing), without the
+map aggregates trigger (the API's insert fires it).
 """
 
 from __future__ import annotations
@@ -77,20 +78,30 @@ def main() -> None:
         created.append(response.json()["id"])
         return elapsed, response.json()["id"]
 
+    api_ids = []
     for i in range(args.n):
         elapsed, pin_id = post(client, i)
         api.append(elapsed)
-        pin = Pin.objects.get(pk=pin_id)
-        params = [
-            str(uuid.uuid4()), pin.request_fingerprint, pin.theme_id, pin.text, bytes(pin.location.ewkb),
-            bytes(pin.public_location.ewkb), pin.commune_id, pin.ept_id, pin.arrondissement_id, pin.qpv_id,
-            pin.device_hash, pin.ip_hash,
-        ]  # fmt: skip
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(BARE_INSERT + " RETURNING id", params)
-            created.append(cursor.fetchone()[0])
-        bare.append(time.perf_counter() - started)
+        api_ids.append(pin_id)
+    # The baseline: the same rows, INSERTed alone (autocommit, as the API commits), without the aggregates
+    # trigger; they are deleted before it is switched back on, so the aggregates never count them.
+    bare_ids = []
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE carto_pin DISABLE TRIGGER carto_pin_aggregates")
+        try:
+            for pin in Pin.objects.filter(pk__in=api_ids).order_by("id"):
+                params = [
+                    str(uuid.uuid4()), pin.request_fingerprint, pin.theme_id, pin.text, bytes(pin.location.ewkb),
+                    bytes(pin.public_location.ewkb), pin.commune_id, pin.ept_id, pin.arrondissement_id, pin.qpv_id,
+                    pin.device_hash, pin.ip_hash,
+                ]  # fmt: skip
+                started = time.perf_counter()
+                cursor.execute(BARE_INSERT + " RETURNING id", params)
+                bare_ids.append(cursor.fetchone()[0])
+                bare.append(time.perf_counter() - started)
+            Pin.objects.filter(pk__in=bare_ids).delete()
+        finally:
+            cursor.execute("ALTER TABLE carto_pin ENABLE TRIGGER carto_pin_aggregates")
     warm = args.n // 10  # the first requests pay for imports and caches
     api_p50, bare_p50 = statistics.median(api[warm:]), statistics.median(bare[warm:])
     print(f"pins in table: {Pin.objects.count()}")
