@@ -31,8 +31,10 @@ graceful_timeout = _int("CARTO_GRACEFUL_TIMEOUT", 20)
 preload_app = os.environ.get("CARTO_PRELOAD", "true").lower() in ("1", "true", "yes")
 keepalive = _int("CARTO_KEEPALIVE", 5)
 # Recycle workers now and then (memory growth in GDAL/Pillow); the jitter keeps them from restarting together.
-max_requests = _int("CARTO_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("CARTO_MAX_REQUESTS_JITTER", 200)
+# Not too often: a recycle drops the worker's tile cache and loaded models, and resets the keep-alive
+# connections it held (bench/load.py: 2,000 meant a restart every ~20 s per worker at 100 req/s, and errors).
+max_requests = _int("CARTO_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("CARTO_MAX_REQUESTS_JITTER", 2000)
 # Refuse oversized headers early; bodies are bounded by DATA_UPLOAD_MAX_MEMORY_SIZE in Django.
 limit_request_line = 8190
 accesslog = os.environ.get("CARTO_ACCESS_LOG", "-")
