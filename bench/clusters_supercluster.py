@@ -33,7 +33,6 @@ import argparse
 import http.client
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -48,12 +47,11 @@ os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_pins")
 
 from bench.drills.crash_replay import Server, _free_port  # noqa: E402
 from bench.generate_pins import ensure_pins, open_bare_cursor, use_bench_database  # noqa: E402
-from bench.map_clusters import METROPOLE, SCREEN, pct, screen_box  # noqa: E402
+from bench.map_clusters import METROPOLE, SCREEN, aggregates_ensure, cluster_requests, pct  # noqa: E402
 from bench.run_all import emit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "supercluster"
-SEED = 11
 # Our cells: 256 px tiles cut in 2^CLUSTER_BITS = 4 columns, 64 px each; supercluster: 32 px radius.
 EXTENT, RADIUS, MAX_ZOOM = 256, 32, 16
 EMPTY_BOX = (-30.0, 40.0, -29.9, 40.1)  # mid-Atlantic: no pin, measures the HTTP hop alone
@@ -128,29 +126,14 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from carto.models import Pin, PinCell
-    from carto.stats.heatmaps import aggregates_rebuild
+    from carto.models import Pin
 
     statuses = list(Pin.VISIBLE_STATUSES)
-    visible = Pin.objects.visible().count()
-    if sum(PinCell.objects.filter(zoom=0).values_list("count", flat=True)) != visible:
-        started = time.perf_counter()
-        aggregates_rebuild()
-        print(f"aggregates rebuilt in {time.perf_counter() - started:.1f} s")
+    visible = aggregates_ensure()
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
     bare_cursor = open_bare_cursor()
-
-    rng = random.Random(SEED)
-    points = [
-        p.transform(4326, clone=True)
-        for p in Pin.objects.visible()
-        .order_by("id")
-        .values_list("public_location", flat=True)[: args.samples * 4]
-    ]
-    rng.shuffle(points)
-    requests = [(METROPOLE, z) for z in range(8, 13)]
-    requests += [(screen_box(p.x, p.y, z := rng.choice(range(8, 13))), z) for p in points[: args.samples]]
+    requests = cluster_requests(args.samples)
 
     npm_install()
     folder = Path(tempfile.mkdtemp(prefix="carto-supercluster-"))

@@ -52,6 +52,37 @@ def screen_box(lon: float, lat: float, zoom: int) -> tuple[float, float, float, 
     )
 
 
+def aggregates_ensure() -> int:
+    """Rebuild the stored aggregates unless they count every visible pin; returns the visible count."""
+    from carto.models import Pin, PinCell
+    from carto.stats.grid import AGGREGATE_MIN_ZOOM
+    from carto.stats.heatmaps import aggregates_rebuild
+
+    visible = Pin.objects.visible().count()
+    stored = sum(PinCell.objects.filter(zoom=AGGREGATE_MIN_ZOOM).values_list("count", flat=True))
+    if stored != visible:
+        started = time.perf_counter()
+        aggregates_rebuild()
+        print(
+            f"aggregates rebuilt ({stored} counted vs {visible} visible) in {time.perf_counter() - started:.1f} s"
+        )
+    return visible
+
+
+def cluster_requests(samples: int) -> list[tuple[tuple[float, float, float, float], int]]:
+    """The whole Métropole at zooms 8–12, then `samples` screens centred on pins at a random zoom 8–12."""
+    from carto.models import Pin
+
+    rng = random.Random(SEED)
+    points = [
+        p.transform(4326, clone=True)
+        for p in Pin.objects.visible().order_by("id").values_list("public_location", flat=True)[: samples * 4]
+    ]
+    rng.shuffle(points)
+    requests = [(METROPOLE, z) for z in range(8, 13)]
+    return requests + [(screen_box(p.x, p.y, z := rng.choice(range(8, 13))), z) for p in points[:samples]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -68,33 +99,15 @@ def main() -> None:
     from django.test import Client
 
     from carto.models import Pin, PinCell
-    from carto.stats.grid import _CLUSTERS_SQL, AGGREGATE_MIN_ZOOM, CLUSTER_BITS, WORLD_HALF
-    from carto.stats.heatmaps import aggregates_rebuild
+    from carto.stats.grid import _CLUSTERS_SQL, CLUSTER_BITS, WORLD_HALF
 
-    visible = Pin.objects.visible().count()
-    stored = sum(PinCell.objects.filter(zoom=AGGREGATE_MIN_ZOOM).values_list("count", flat=True))
-    if stored != visible:
-        started = time.perf_counter()
-        aggregates_rebuild()
-        print(
-            f"aggregates rebuilt ({stored} counted vs {visible} visible) in {time.perf_counter() - started:.1f} s"
-        )
+    visible = aggregates_ensure()
     print(f"{Pin.objects.count()} pins, {visible} visible, {PinCell.objects.count()} stored cells")
 
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
     bare_cursor = open_bare_cursor()
-
-    rng = random.Random(SEED)
-    points = [
-        p.transform(4326, clone=True)
-        for p in Pin.objects.visible()
-        .order_by("id")
-        .values_list("public_location", flat=True)[: args.samples * 4]
-    ]
-    rng.shuffle(points)
-    requests = [(METROPOLE, z) for z in range(8, 13)]
-    requests += [(screen_box(p.x, p.y, z := rng.choice(range(8, 13))), z) for p in points[: args.samples]]
+    requests = cluster_requests(args.samples)
 
     def endpoint(box, zoom) -> tuple[float, int]:
         started = time.perf_counter()
