@@ -20,7 +20,7 @@ from carto.stats.grid import (
     CELLS_PER_TILE,
     WORLD_HALF,
     cell_size,
-    cells_source,
+    cells_sql,
 )
 
 EXTENT = 4096
@@ -72,15 +72,8 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
 """
 
 
-def _pin_cells_sql(*, filtered: bool) -> str:
-    table, filters = cells_source(filtered=filtered)
-    return PIN_CELLS_TEMPLATE.replace("{table}", table).replace(
-        "{filters}", filters.replace("\n    ", "\n      ")
-    )
-
-
-PIN_CELLS_SQL = _pin_cells_sql(filtered=True)
-PIN_TOTAL_CELLS_SQL = _pin_cells_sql(filtered=False)
+PIN_CELLS_SQL = cells_sql(PIN_CELLS_TEMPLATE, filtered=True)
+PIN_TOTAL_CELLS_SQL = cells_sql(PIN_CELLS_TEMPLATE, filtered=False)
 
 
 # Low zooms with a status filter (not part of the cell key): the same grid, computed from the pins.

@@ -167,14 +167,10 @@ CELL_FILTERS = """
     AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)"""
 
 
-def cells_source(*, filtered: bool) -> tuple[str, str]:
-    """The stored-cell table and the filter clauses to read, with or without theme/kind/month filters."""
-    return ("carto_pin_cell", CELL_FILTERS) if filtered else ("carto_pin_cell_total", "")
-
-
-def _clusters_stored_sql(*, filtered: bool) -> str:
-    table, filters = cells_source(filtered=filtered)
-    return _CLUSTERS_STORED_TEMPLATE.replace("{table}", table).replace("{filters}", filters)
+def cells_sql(template: str, *, filtered: bool) -> str:
+    """`template` reading the stored cells ({table}, {filters}), with or without theme/kind/month filters."""
+    table, filters = ("carto_pin_cell", CELL_FILTERS) if filtered else ("carto_pin_cell_total", "")
+    return template.replace("{table}", table).replace("{filters}", filters)
 
 
 _CLUSTERS_STORED_TEMPLATE = """
@@ -234,8 +230,8 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
 ) s
 ORDER BY n DESC, 2, 3
 """
-_CLUSTERS_STORED_SQL = _clusters_stored_sql(filtered=True)
-_CLUSTERS_TOTAL_SQL = _clusters_stored_sql(filtered=False)
+_CLUSTERS_STORED_SQL = cells_sql(_CLUSTERS_STORED_TEMPLATE, filtered=True)
+_CLUSTERS_TOTAL_SQL = cells_sql(_CLUSTERS_STORED_TEMPLATE, filtered=False)
 
 
 # The core is cut in fine cells at AGGREGATE_MAX_ZOOM (the border left to count pin by pin stays thin), and
