@@ -69,8 +69,10 @@ def test_heatmap_draws_the_choropleth_of_the_130_communes_and_the_pin_heatmap(de
     page.select_option("#level", "ept")
     page.wait_for_selector("body[data-choropleth-features='12']")
     # Hexagons from the stored aggregates: Belleville's 6 and Bondy's 7 pins, drawn and hoverable.
+    assert not page.is_visible("#hex-legend")
     page.check("#show-hex")
     page.wait_for_selector("body[data-hexagons]")
+    assert page.locator("#hex-legend div").all_inner_texts()[0].startswith("Hexagones")
     page.wait_for_function("() => window.cartoHeatmap.loaded()")
     drawn = page.evaluate(
         "() => window.cartoHeatmap.querySourceFeatures('hexbins').map(f => f.properties.count)"

@@ -4,6 +4,8 @@
 const $ = (id) => document.getElementById(id);
 const BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
 const COLOURS = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
+// Hexagon colours by count: one stop per colour, shared by the layer and its legend.
+const HEX_STOPS = [[1, COLOURS[1]], [10, COLOURS[2]], [50, COLOURS[3]], [250, COLOURS[4]]];
 const origin = window.location.origin;
 
 function filterQuery() {
@@ -50,8 +52,7 @@ const map = new maplibregl.Map({
       { id: "hex-fill", type: "fill", source: "hexbins", layout: { visibility: "none" },
         paint: {
           // "<5" (suppressed) is a string: drawn in the palest colour, like a count of 1.
-          "fill-color": ["interpolate", ["linear"], ["to-number", ["get", "count"], 1],
-            1, COLOURS[1], 10, COLOURS[2], 50, COLOURS[3], 250, COLOURS[4]],
+          "fill-color": ["interpolate", ["linear"], ["to-number", ["get", "count"], 1], ...HEX_STOPS.flat()],
           "fill-opacity": 0.8, "fill-outline-color": "#ffffff",
         } },
       { id: "heat", type: "heatmap", source: "pins", "source-layer": "pins",
@@ -90,7 +91,11 @@ function renderLegend(limits) {
   const rows = [["0", COLOURS[0]]];
   limits.forEach((limit, i) => rows.push([`≥ ${fmt(limit)}`, COLOURS[Math.min(i + 1, COLOURS.length - 1)]]));
   rows.push(["< 5 signalements ou population inconnue", "#ffffff"]);
-  $("legend").replaceChildren(
+  legendRows("legend", rows);
+}
+
+function legendRows(id, rows) {
+  $(id).replaceChildren(
     ...rows.map(([label, colour]) => {
       const div = document.createElement("div");
       const swatch = document.createElement("i");
@@ -180,9 +185,14 @@ for (const id of ["theme", "period"]) {
 }
 $("show-hex").addEventListener("change", (event) => {
   map.setLayoutProperty("hex-fill", "visibility", event.target.checked ? "visible" : "none");
+  $("hex-legend").hidden = !event.target.checked;
   refreshHexbins();
 });
 map.on("moveend", refreshHexbins);
+legendRows("hex-legend", [
+  ["Hexagones : moins de 10 signalements", HEX_STOPS[0][1]],
+  ...HEX_STOPS.slice(1).map(([count, colour]) => [`≥ ${count}`, colour]),
+]);
 $("show-heat").addEventListener("change", (event) => {
   map.setLayoutProperty("heat", "visibility", event.target.checked ? "visible" : "none");
 });
