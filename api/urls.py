@@ -40,6 +40,7 @@ urlpatterns = [
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="cluster-detail"),
     path("clusters/<int:pk>/merge/", clusters.ClusterMergeView.as_view(), name="cluster-merge"),
     path("clusters/<int:pk>/split/", clusters.ClusterSplitView.as_view(), name="cluster-split"),
+    path("clusters/<int:pk>/decisions/", clusters.ClusterDecisionView.as_view(), name="cluster-decisions"),
     path("clusters/<int:pk>/responses/", clusters.ClusterResponsesView.as_view(), name="cluster-responses"),
     path("pins/<int:pk>/actors/", clusters.PinActorsView.as_view(), name="pin-actors"),
     path("coverage/", coverage.CoverageView.as_view(), name="coverage"),

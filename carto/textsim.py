@@ -2,7 +2,7 @@
 
 Pins are short, mostly French, often typed on a phone: missing accents, SMS spellings
 ("jai pas d imprimante"), slips ("assenseur"), acronyms (CAF, RSA, ANTS), some English or
-Arabic. The choices below were measured on ``fixtures/clustering_devset.json`` with
+Arabic. The choices below were measured on the former development set (now part of ``fixtures/clustering_labelled.json``) with
 ``bench/cluster_quality.py``.
 
 Two vectorisers, same use (a cluster's centroid is the running sum of its pins' vectors):
@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 # Similarity to a cluster's summed centroid from which a new pin joins that cluster (best
-# pairwise F1 on fixtures/clustering_devset.json with greedy assignment, see
+# pairwise F1 on the former development set (in fixtures/clustering_labelled.json) with greedy assignment, see
 # bench/cluster_quality.py). TfidfModel alone:
 DEFAULT_THRESHOLD = 0.13
 # E5Encoder alone (centred vectors):

@@ -19,6 +19,12 @@ class SplitInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
+class DecisionInput(serializers.Serializer):
+    pin = serializers.IntegerField(min_value=1)
+    same = serializers.BooleanField()
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
 class RenameInput(serializers.Serializer):
     label = serializers.CharField(max_length=200)
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
@@ -39,6 +45,17 @@ def cluster_summary(cluster: Cluster) -> dict:
         "support_count": cluster.support_count,
         "territory_count": cluster.territory_count,
         "covered": bool(getattr(cluster, "covered", False)),
+    }
+
+
+def cluster_brief(cluster: Cluster) -> dict:
+    """What a pin's card says of its cluster: "N people in M communes say the same"."""
+    return {
+        "id": cluster.pk,
+        "label": cluster.label,
+        "pin_count": cluster.pin_count,
+        "support_count": cluster.support_count,
+        "territory_count": cluster.territory_count,
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.serializers.clusters import cluster_brief
 from carto.models import AuditEntry, Comment, Flag, Pin, StatusChange
 
 
@@ -75,7 +76,14 @@ def queue_item(pin: Pin, reasons: dict[str, int]) -> dict:
         "created_at": pin.created_at,
         "flags": reasons,
         "flag_count": sum(reasons.values()),
+        "cluster": _queue_cluster(pin),
     }
+
+
+def _queue_cluster(pin: Pin) -> dict | None:
+    """The visible pin's cluster, for "same need" / "not the same need" (hidden pins have none)."""
+    link = getattr(pin, "cluster_link", None) if pin.is_visible else None
+    return cluster_brief(link.cluster) if link is not None else None
 
 
 def audit_entry(entry: AuditEntry) -> dict:

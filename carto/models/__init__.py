@@ -4,6 +4,8 @@ from carto.models.apikeys import ApiKey, UsedLink
 from carto.models.clusters import (
     AuditEntry,
     Cluster,
+    ClusterDecision,
+    ClusteringFit,
     ClusteringModel,
     ClusterOverride,
     ClusterTerm,
@@ -24,7 +26,9 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Cluster",
+    "ClusterDecision",
     "ClusterOverride",
+    "ClusteringFit",
     "ClusterTerm",
     "ClusterTerritory",
     "ClusteringModel",

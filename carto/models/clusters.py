@@ -167,15 +167,76 @@ class ClusterOverride(models.Model):
         return f"{self.kind} pin {self.pin_id}"
 
 
+class ClusteringFit(models.Model):
+    """One version of the learnt transform of e5 vectors (mean and whitening), from `fit_clustering`.
+
+    The rebuild uses the latest; the incremental path uses the one the clusters were built with
+    (ClusteringModel.fit), so that every cluster sum and every new pin live in the same space.
+    """
+
+    # Mean raw e5 vector of the labelled texts (float32 bytes, 384 values).
+    mean = models.BinaryField()
+    # Whitening map, 384 x 384 float32 bytes (row-major): centred unit rows are multiplied by it.
+    matrix = models.BinaryField()
+    shrinkage = models.FloatField()
+    groups = models.PositiveIntegerField(default=0)
+    texts = models.PositiveIntegerField(default=0)
+    decisions = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"clustering fit v{self.pk}: {self.groups} groups, {self.decisions} decisions"
+
+
+class ClusterDecision(models.Model):
+    """A curator's word on two pins: the same need or not. The latest decision on a pair wins.
+
+    The next rebuild uses them as must-link / cannot-link pairs, and `fit_clustering` learns from the
+    "same" ones. Every decision is kept (history) and audited; pin < other_pin.
+    """
+
+    pin = models.ForeignKey("carto.Pin", on_delete=models.CASCADE, related_name="+")
+    other_pin = models.ForeignKey("carto.Pin", on_delete=models.CASCADE, related_name="+")
+    same = models.BooleanField()
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="cluster_decision_ordered", condition=Q(pin__lt=models.F("other_pin"))
+            ),
+        ]
+        indexes = [
+            # The latest decision of each pair (DISTINCT ON (pin, other_pin) ... ORDER BY id DESC).
+            models.Index(fields=["pin", "other_pin", "-id"], name="cluster_decision_pair"),
+            # A pin's decisions, from either side (cluster_assign's cannot-links).
+            models.Index(fields=["other_pin"], name="cluster_decision_other"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pin_id} {'=' if self.same else '≠'} {self.other_pin_id}"
+
+
 class ClusteringModel(models.Model):
     """The TF-IDF document frequencies used by cluster_assign, fitted by `recluster` (one row)."""
 
     state = models.JSONField(default=dict)
-    # Mean raw e5 embedding of the stored pins (float32 bytes), subtracted before cosine; empty = the
-    # default learnt from fixtures/clustering_devset.json (carto/clustering/e5_mean.npy).
+    # Mean raw e5 vector the clusters were built with (float32 bytes): a copy of the fit's, kept for
+    # inspection; the transform itself is `fit` (None: carto/clustering/e5_fit.npz).
     embedding_mean = models.BinaryField(null=True, blank=True)
     # "e5" or "tfidf": the method the clusters were last rebuilt with.
     method = models.CharField(max_length=10, blank=True)
+    # The transform the stored cluster sums were built with (None: the shipped default).
+    fit = models.ForeignKey(ClusteringFit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,8 +11,11 @@ from django.db import connection, transaction
 
 from carto import textsim
 from carto.clustering import embeddings as e5
+from carto.clustering.method import cluster_rows
 from carto.models import (
     Cluster,
+    ClusterDecision,
+    ClusteringFit,
     ClusteringModel,
     ClusterOverride,
     ClusterTerm,
@@ -100,36 +103,44 @@ def greedy_groups(
     return groups
 
 
-def greedy_groups_e5(
+def method_groups_e5(
     items: Sequence[tuple[int, str, str]],
-    vectors: np.ndarray,
+    units: np.ndarray,
     *,
+    same: Sequence[tuple[int, int]] = (),
+    different: Sequence[tuple[int, int]] = (),
     alone: frozenset[int] = frozenset(),
-    progress: Progress | None = None,
 ) -> list[_Group]:
-    """Greedy assignment of (pin id, text, theme) with their centred unit vectors (rows of `vectors`),
-    in the given order, with cluster_assign's rule (CentroidMatrix.best over every cluster)."""
-    groups: list[_Group] = []
-    matrix = e5.CentroidMatrix(capacity=1024)
-    for n, ((pin_id, text, theme), vector) in enumerate(zip(items, vectors, strict=True), 1):
-        best = None if pin_id in alone else matrix.best(vector, theme)
-        if best is None:
-            groups.append(_Group(label=text[:LABEL_LENGTH], embedding=np.zeros(e5.DIM, dtype=np.float32)))
-            g = len(groups) - 1
-        else:
-            g = best[0]
-        group = groups[g]
+    """The clustering method (carto.clustering.method) on (pin id, text, theme) rows and their
+    whitened vectors, with curators' pairs of pin ids; groups numbered by their first pin."""
+    where = {pin_id: row for row, (pin_id, _, _) in enumerate(items)}
+
+    def rows(pairs):
+        return [(where[a], where[b]) for a, b in pairs if a in where and b in where]
+
+    labels = cluster_rows(
+        units,
+        e5.PARAMS,
+        same=rows(same),
+        different=rows(different),
+        frozen=frozenset(where[p] for p in alone if p in where),
+    )
+    groups = [
+        _Group(embedding=np.zeros(e5.DIM, dtype=np.float32)) for _ in range(max(labels, default=-1) + 1)
+    ]
+    for (pin_id, text, theme), vector, label in zip(items, units, labels, strict=True):
+        group = groups[label]
+        if not group.members:
+            group.label = text[:LABEL_LENGTH]
         group.members.append(pin_id)
         group.themes[theme] += 1
         group.embedding += vector
-        matrix.upsert(g, group.embedding, group.themes.keys())
-        if progress and n % 10000 == 0:
-            progress(f"  assigned {n}/{len(items)} pins, {len(groups)} clusters")
     return groups
 
 
 def _replay(groups: list[_Group], overrides: Sequence[ClusterOverride]) -> None:
-    """Apply curators' merges and renames (splits were honoured by greedy_groups) in id order."""
+    """Apply curators' merges and renames in id order (e5 took merges as must-links already; splits
+    were honoured when grouping)."""
     where = {pin_id: g for g, group in enumerate(groups) for pin_id in group.members}
     for override in overrides:
         a = where.get(override.pin_id)
@@ -153,6 +164,19 @@ def _replay(groups: list[_Group], overrides: Sequence[ClusterOverride]) -> None:
             groups[a].label, groups[a].locked = override.label, True
 
 
+def decided_pairs() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Curators' latest word on each pair of pins: (same-need pairs, different-need pairs)."""
+    latest = (
+        ClusterDecision.objects.order_by("pin_id", "other_pin_id", "-id")
+        .distinct("pin_id", "other_pin_id")
+        .values_list("pin_id", "other_pin_id", "same")
+    )
+    same, different = [], []
+    for a, b, is_same in latest:
+        (same if is_same else different).append((a, b))
+    return same, different
+
+
 def clusters_rebuild(*, progress: Progress | None = None) -> RebuildSummary:
     """Rebuild every cluster from the visible pins in id order (deterministic), replaying overrides.
 
@@ -170,14 +194,6 @@ def clusters_rebuild(*, progress: Progress | None = None) -> RebuildSummary:
     return _rebuild(say, raws)
 
 
-def _learn_mean(raw: np.ndarray) -> np.ndarray:
-    """Mean raw vector of the stored pins (evenly spaced sample); the devset default below 200 pins."""
-    if len(raw) < 200:
-        return e5.default_mean()
-    step = max(1, len(raw) // e5.MEAN_SAMPLE)
-    return raw[::step].mean(axis=0).astype(np.float32)
-
-
 @transaction.atomic(durable=True)
 def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummary:
     rows = list(Pin.objects.visible().order_by("id").values_list("id", "text", "theme__slug"))
@@ -193,15 +209,19 @@ def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummar
         for i, (pin_id, _, _) in enumerate(rows):
             units[i] = raws[pin_id]
         raws.clear()
-        mean = _learn_mean(units)
+        fit = ClusteringFit.objects.order_by("-id").first()
+        transform = e5.transform_from(fit.mean, fit.matrix) if fit else e5.default_transform()
         for start in range(0, len(units), 50000):
-            units[start : start + 50000] = e5.centre(units[start : start + 50000], mean)
+            units[start : start + 50000] = transform.apply(units[start : start + 50000])
+        same, different = decided_pairs()
+        same += [(o.pin_id, o.other_pin_id) for o in overrides if o.kind == ClusterOverride.Kind.MERGE]
         say(
-            f"assigning {len(rows)} pins (e5, mean learnt on {'the pins' if len(rows) >= 200 else 'the devset'})"
+            f"clustering {len(rows)} pins (e5, fit {fit.pk if fit else 'default'}, {len(same)} must-links,"
+            f" {len(different)} cannot-links)"
         )
         model = textsim.TfidfModel()
-        groups = greedy_groups_e5(rows, units, alone=alone, progress=say)
-        state.embedding_mean, state.method = mean.tobytes(), "e5"
+        groups = method_groups_e5(rows, units, same=same, different=different, alone=alone)
+        state.embedding_mean, state.method, state.fit = transform.mean.tobytes(), "e5", fit
     else:
         say(f"fitting TF-IDF on {len(rows)} pins")
         model = textsim.TfidfModel().fit(text for _, text, _ in rows)
@@ -252,8 +272,19 @@ def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummar
         cluster.theme_counts = dict(group.themes)
         cluster.themes = ranked_themes(cluster.theme_counts)
         changed.append(cluster)
+        similarity = {p: 1.0 for p in group.members}
+        if units is not None and len(group.members) > 1:
+            # Mean cosine of each pin with the others of its cluster (the queue shows the weakest first).
+            rows_of = [position[p] for p in group.members]
+            mine = units[rows_of]
+            similarity = dict(
+                zip(
+                    group.members, ((mine @ group.embedding - 1.0) / (len(rows_of) - 1)).tolist(), strict=True
+                )
+            )
         links.extend(
-            PinCluster(pin_id=p, cluster=cluster, pinned_by_curator=p in curated) for p in group.members
+            PinCluster(pin_id=p, cluster=cluster, pinned_by_curator=p in curated, similarity=similarity[p])
+            for p in group.members
         )
         if units is None:
             terms.extend(ClusterTerm(term=t[:100], cluster=cluster) for t in key_terms(group.centroid))

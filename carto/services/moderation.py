@@ -191,11 +191,12 @@ def pin_redact(*, pin_id: int, actor: User, text: str, reason: str) -> Pin:
 
 
 def moderation_queue(*, actor: User) -> dict[str, list[Pin]]:
-    """Pins waiting for a moderator: pre-moderated (pending), and pins with open flags (hidden or not)."""
+    """Pins waiting for a moderator: pre-moderated (pending), with open flags (hidden or not), and the
+    least certain members of clusters."""
     require(actor, Action.MODERATION_QUEUE)
     open_flags = Flag.objects.filter(pin=OuterRef("pk"), resolved_at__isnull=True)
     pins = (
-        Pin.objects.select_related("theme", "commune")
+        Pin.objects.select_related("theme", "commune", "cluster_link__cluster")
         .annotate(
             open_flags=Count("flags", filter=Q(flags__resolved_at__isnull=True)),
             flagged=Exists(open_flags),
@@ -205,6 +206,14 @@ def moderation_queue(*, actor: User) -> dict[str, list[Pin]]:
     return {
         "pending": list(pins.filter(status=Pin.Status.PENDING)[:QUEUE_LIMIT]),
         "flagged": list(pins.filter(flagged=True).exclude(status=Pin.Status.PENDING)[:QUEUE_LIMIT]),
+        # Visible pins that joined their cluster with the weakest mean cosine and no curator placed:
+        # where a curator's "same need" / "not the same need" teaches the clustering most.
+        "clustering": list(
+            Pin.objects.visible()
+            .select_related("theme", "commune", "cluster_link__cluster")
+            .filter(cluster_link__pinned_by_curator=False, cluster_link__cluster__pin_count__gte=2)
+            .order_by("cluster_link__similarity", "id")[:QUEUE_LIMIT]
+        ),
     }
 
 

@@ -1,20 +1,32 @@
-"""Similar pins nearby, shown before posting so that residents support an existing pin instead."""
+"""Similar pins nearby, shown before posting so that residents support an existing pin instead.
+
+"Similar" means twins: with e5 (production), nearby pins ranked by the clustering's own similarity
+(carto.clustering.method.twin_score on whitened vectors) and kept only from TWIN, so a resident is
+offered nothing rather than someone else's need; plus the cluster the text would join, for "elsewhere
+in the Métropole: N people in M communes". The TF-IDF fallback keeps the trigram query below.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, F, FloatField, Func, QuerySet, TextField, Value, When
 
+from carto.clustering import embeddings as e5
+from carto.clustering.method import twin_score
 from carto.geo import API_SRID, STORAGE_SRID, in_idf, to_storage
-from carto.models import Pin
+from carto.models import Cluster, Pin
+from carto.services.clustering import method, raw_embeddings
 
 WINDOW_M = 1500
-LIMIT = 10
+LIMIT = 5
+# Nearest visible pins scored per request: bounds the work in dense quartiers at 1 M pins.
+CANDIDATES = 400
 # Distances are shown in 100 m steps and computed from public (already blurred) locations, so that
 # repeated queries from chosen points cannot triangulate where a resident really stood.
 DISTANCE_STEP_M = 100
@@ -52,12 +64,95 @@ class WordSimilar(Func):
     output_field = BooleanField()
 
 
-def pins_similar(*, location: Point, theme_slug: str = "", text: str = "") -> list[SimilarPin]:
-    """The ≤ 10 visible pins within WINDOW_M of `location`, best first (text, same theme, closeness)."""
+@dataclass(frozen=True)
+class Similar:
+    pins: list[SimilarPin]
+    # The cluster the text would join (mean cosine >= PARAMS.merge), if it holds 2 pins or more.
+    cluster: Cluster | None
+
+
+def pins_similar(*, location: Point, theme_slug: str = "", text: str = "") -> Similar:
+    """The ≤ LIMIT visible pins within WINDOW_M of `location` that say the same thing, best first."""
     if (location.srid or API_SRID) == API_SRID and not in_idf(location.x, location.y):
         # No pin lies outside Île-de-France (pin_location_in_mgp_box), and PROJ refuses to put points
         # far from France into Lambert-93 (found by the schemathesis run: a 500 before this test).
-        return []
+        return Similar([], None)
+    if method() == "e5":
+        return _twins(location=location, text=(text or "").strip()[:1000])
+    return Similar(_trigram_similar(location=location, theme_slug=theme_slug, text=text), None)
+
+
+# Nearest first by the GiST index (<->), within the window; the stored raw vector and cluster of each.
+_CANDIDATES_SQL = """
+SELECT p.id, p.kind, t.slug, p.text, p.status, p.support_count,
+       ST_Distance(p.public_location, %(point)s::geometry), e.vector, pc.cluster_id
+FROM carto_pin p
+JOIN carto_theme t ON t.id = p.theme_id
+LEFT JOIN carto_pinembedding e ON e.pin_id = p.id
+LEFT JOIN carto_pincluster pc ON pc.pin_id = p.id
+WHERE p.status = ANY(%(visible)s) AND ST_DWithin(p.public_location, %(point)s::geometry, %(window)s)
+ORDER BY p.public_location <-> %(point)s::geometry, p.id
+LIMIT %(limit)s
+"""
+
+
+def _twins(*, location: Point, text: str) -> Similar:
+    if not text:
+        return Similar([], None)  # nothing said yet: no twin can be told from a neighbour
+    raw = e5.encode_raw([text])[0]
+    cache = e5.CACHE
+    cache.sync()
+    vector = cache.transform.apply(raw)[0]
+    point = to_storage(location)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CANDIDATES_SQL,
+            {
+                "point": point.ewkt,
+                "visible": list(Pin.VISIBLE_STATUSES),
+                "window": WINDOW_M,
+                "limit": CANDIDATES,
+            },
+        )
+        rows = cursor.fetchall()
+    missing = [(r[0], r[3]) for r in rows if r[7] is None]  # not clustered yet: encoded once, stored
+    encoded = raw_embeddings(missing) if missing else {}
+    if not rows:
+        pins: list[SimilarPin] = []
+    else:
+        units = cache.transform.apply(
+            np.stack([e5.unpack(r[7]) if r[7] is not None else encoded[r[0]] for r in rows])
+        )
+        own = units @ vector
+        means = cache.matrix.rows
+        where = cache.matrix.where
+        group = np.array(
+            [float(means[where[r[8]]] @ vector) if r[8] in where else own[i] for i, r in enumerate(rows)]
+        )
+        scores = twin_score(own, group)
+        floor = max(e5.TWIN, e5.TWIN_RATIO * float(scores.max()))
+        order = sorted(
+            (i for i in range(len(rows)) if scores[i] >= floor), key=lambda i: (-scores[i], -rows[i][0])
+        )  # ties: the newest
+        pins = [
+            SimilarPin(
+                id=rows[i][0],
+                kind=rows[i][1],
+                theme=rows[i][2],
+                text=rows[i][3],
+                status=rows[i][4],
+                support_count=rows[i][5],
+                score=round(float(scores[i]), 3),
+                distance_m=int(round(rows[i][6] / DISTANCE_STEP_M) * DISTANCE_STEP_M),
+            )
+            for i in order[:LIMIT]
+        ]
+    best = cache.matrix.best(vector)
+    cluster = Cluster.objects.filter(pk=best[0], pin_count__gte=2).first() if best else None
+    return Similar(pins, cluster)
+
+
+def _trigram_similar(*, location: Point, theme_slug: str = "", text: str = "") -> list[SimilarPin]:
     with transaction.atomic(), connection.cursor() as cursor:
         # Only for this transaction: the prefilter keeps pins whose best-matching stretch shares
         # at least this much with the query (pg_trgm's default 0.6 misses reworded duplicates).

@@ -49,6 +49,13 @@ def _locked_visible_pin(pin_id: int) -> Pin:
 def _recount(pin: Pin) -> int:
     count = Support.objects.filter(pin=pin).count()
     Pin.objects.filter(pk=pin.pk).update(support_count=count)
+    # The pin's cluster says "N people say the same" with its supports: kept in the same transaction.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE carto_cluster c SET support_count = c.support_count + %s"
+            " FROM carto_pincluster pc WHERE pc.pin_id = %s AND c.id = pc.cluster_id",
+            [count - pin.support_count, pin.pk],
+        )
     return count
 
 

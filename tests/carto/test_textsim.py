@@ -14,11 +14,11 @@ import pytest
 from carto import textsim
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVSET = ROOT / "fixtures" / "clustering_devset.json"
+LABELLED = ROOT / "fixtures" / "clustering_labelled.json"
 
 
 def load_devset() -> tuple[list[str], list[str]]:
-    data = json.loads(DEVSET.read_text(encoding="utf-8"))
+    data = json.loads(LABELLED.read_text(encoding="utf-8"))
     texts, labels = [], []
     for group in data["groups"]:
         texts += group["texts"]
@@ -131,26 +131,29 @@ def test_update_counts_new_documents():
 # --- development set ---------------------------------------------------------------------------
 
 
-def test_devset_shape():
-    data = json.loads(DEVSET.read_text(encoding="utf-8"))
+def test_the_labelled_set_has_40_needs_500_texts_a_quarter_not_in_french_and_two_halves():
+    data = json.loads(LABELLED.read_text(encoding="utf-8"))
     themes_file = ROOT / "fixtures" / "themes.json"
     slugs = {t["slug"] for t in json.loads(themes_file.read_text(encoding="utf-8"))}
     groups, singles = data["groups"], data["singletons"]
-    texts = [t for g in groups for t in g["texts"]]
-    assert len(groups) >= 16
-    assert len(singles) >= 20
-    assert len(texts) + len(singles) >= 180
-    assert len(set(texts + [s["text"] for s in singles])) == len(texts) + len(singles)
+    texts = [t for g in groups for t in g["texts"]] + [s["text"] for s in singles]
+    assert len(groups) >= 40 and len(texts) >= 500
+    assert len(set(texts)) == len(texts)
+    langs = Counter([lang for g in groups for lang in g["langs"]] + [s["lang"] for s in singles])
+    assert 1 - langs["fr"] / len(texts) >= 0.25
+    assert {"en", "ar", "zh"} <= set(langs)
     for g in groups:
-        assert 6 <= len(g["texts"]) <= 15, g["id"]
+        assert len(g["texts"]) >= 2, g["id"]
         assert len(g["langs"]) == len(g["pin_themes"]) == len(g["texts"]), g["id"]
         assert {g["theme"], *g["pin_themes"]} <= slugs, g["id"]
     assert {s["theme"] for s in singles} <= slugs
-    for text in texts + [s["text"] for s in singles]:
-        assert 5 <= len(re.findall(r"\w+", text)) <= 25, text
-    langs = Counter(lang for g in groups for lang in g["langs"])
-    assert 0.07 <= langs["en"] / len(texts) <= 0.15
-    assert 0.06 <= langs["ar"] / len(texts) <= 0.12
+    halves = Counter(g["half"] for g in groups)
+    assert set(halves) == {"tuning", "checking"} and min(halves.values()) >= 20
+    ids = {g["id"]: g["half"] for g in groups}
+    for a, b in data["near_misses"]:  # a near miss is measured inside one half
+        assert ids[a] == ids[b], (a, b)
+    for text in texts:
+        assert 1 <= len(re.findall(r"\w+", text)) <= 120, text
 
 
 def _pairs(labels) -> int:
@@ -173,9 +176,9 @@ def greedy(vectors: list[textsim.Vector], order: list[int], threshold: float) ->
     return labels
 
 
-def test_tfidf_clustering_quality_on_devset():
-    """Measured with bench/cluster_quality.py: pairwise F1 0.24-0.26 at DEFAULT_THRESHOLD
-    (mean over orders); a character-trigram Jaccard baseline reaches 0.14. The bar is the
+def test_tfidf_clustering_quality_on_the_labelled_set():
+    """The TF-IDF fallback, greedy at DEFAULT_THRESHOLD: pairwise F1 0.157-0.168 over 3 orders on the
+    labelled set (35 % of it not in French, which no lexical method matches across). The bar is the
     measured figure less a margin, so a change that breaks stemming or weighting fails."""
     texts, truth = load_devset()
     model = textsim.TfidfModel().fit(texts)
@@ -188,8 +191,8 @@ def test_tfidf_clustering_quality_on_devset():
         both = _pairs(list(zip(pred, truth, strict=True)))
         precision, recall = both / _pairs(pred), both / _pairs(truth)
         f1s.append(2 * precision * recall / (precision + recall))
-        assert 30 <= len(set(pred)) <= 120  # truth: 47; neither one blob nor all singletons
-    assert sum(f1s) / len(f1s) >= 0.20, f1s
+        assert 40 <= len(set(pred)) <= 250  # truth: 76; neither one blob nor all singletons
+    assert sum(f1s) / len(f1s) >= 0.13, f1s
 
 
 def test_e5_encoder_matches_across_languages():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
 from carto.clustering import embeddings
+from carto.clustering.method import Params, cluster_rows
 from carto.errors import Conflict, InvalidInput, NotAllowed
 from carto.importers.responses import responses_import
 from carto.models import AuditEntry, Cluster, ClusterTerritory, PinCluster, Response
@@ -206,3 +208,80 @@ def test_the_tfidf_fallback_still_groups_the_same_need(settings):
     assert Cluster.objects.get(pk=clusters[0]).embedding is None
     clusters_rebuild()
     assert cluster_of(pins[0]).pk == cluster_of(pins[3]).pk != cluster_of(pins[4]).pk
+
+
+# Residents' texts of four needs in several communes (not from the labelled set), in arrival order.
+MIXED = [
+    (BELLEVILLE, "acceder-droits", "Pas d'endroit pour imprimer mes papiers CAF dans le quartier"),
+    (BONDY, "logement", "ascenseur encore en panne, 8 etages a pied avec les courses"),
+    (MONTREUIL, "equipement-connexion", "pas de wifi gratuit a la mediatheque ni dans le square"),
+    (VILLENEUVE_LA_GARENNE, "acceder-droits", "jdois imprimer mon dossier caf et jai pas d imprimante"),
+    (BELLEVILLE, "logement", "The lift in our tower has been broken for three weeks"),
+    (BONDY, "equipement-connexion", "no free wifi anywhere around here, my data runs out"),
+    (MONTREUIL, "sante", "Plus de médecin généraliste qui prend de nouveaux patients à Montreuil"),
+    (VILLENEUVE_LA_GARENNE, "logement", "L'ascenseur du bâtiment C est bloqué depuis un mois"),
+    (BELLEVILLE, "equipement-connexion", "Il faudrait du wifi public gratuit au centre social"),
+    (BONDY, "acceder-droits", "Besoin d'une imprimante pour les documents de la CAF et de la sécu"),
+]
+
+
+def partition_of(pins) -> list[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for pin in pins:
+        groups.setdefault(cluster_of(pin).pk, set()).add(pin.pk)
+    return sorted((frozenset(g) for g in groups.values()), key=min)
+
+
+@needs_e5
+@pytest.mark.django_db
+def test_recluster_gives_the_exact_average_link_of_the_pins_whatever_their_arrival():
+    pins = pins_of(MIXED)
+    for pin in reversed(pins):  # the online pass is greedy: arrival order may shape it
+        cluster_assign(pin)
+    clusters_rebuild()
+    rebuilt = partition_of(pins)
+    raws = np.stack([embeddings.unpack(e.vector) for e in PinEmbedding.objects.order_by("pin_id")])
+    units = embeddings.default_transform().apply(raws)
+    expected = cluster_rows(units, Params(strict=2.0, merge=embeddings.PARAMS.merge, shrinkage=0))
+    ids = sorted(p.pk for p in pins)
+    assert rebuilt == partition_of_labels(ids, expected)
+    assert {frozenset(g) for g in rebuilt} >= {frozenset(p.pk for p in pins if "wifi" in p.text)}
+
+
+def partition_of_labels(ids, labels) -> list[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for pin_id, label in zip(ids, labels, strict=True):
+        groups.setdefault(label, set()).add(pin_id)
+    return sorted((frozenset(g) for g in groups.values()), key=min)
+
+
+@needs_e5
+@pytest.mark.django_db
+def test_a_clusters_label_is_its_most_central_visible_text_never_a_hidden_one(moderator):
+    from carto.services.moderation import pin_hide
+
+    pins = pins_of(PRINTING[:3])
+    for pin in pins:
+        cluster_assign(pin)
+    cluster = cluster_of(pins[0])
+    central = cluster.label
+    hidden = next(p for p in pins if p.text == central)
+    pin_hide(pin_id=hidden.pk, actor=moderator, reason="numéro de téléphone")
+    cluster.refresh_from_db()
+    assert cluster.label != central and cluster.label in {p.text for p in pins if p.pk != hidden.pk}
+    assert cluster.pin_count == 2
+
+
+@pytest.mark.django_db
+def test_a_cluster_emptied_by_hiding_keeps_no_text_of_its_pin(moderator, association, client):
+    from carto.services.moderation import pin_hide
+
+    responses_import()
+    pin = pins_of([LIFT])[0]
+    cluster = cluster_assign(pin)
+    response_link(cluster=cluster, response=Response.objects.get(slug="france-services"), actor=association)
+    pin_hide(pin_id=pin.pk, actor=moderator, reason="données personnelles")
+    cluster.refresh_from_db()
+    assert cluster.label == "" and cluster.pin_count == 0
+    for url in ("/api/clusters/", "/api/coverage/?min_territories=0", f"/api/clusters/{cluster.pk}/"):
+        assert LIFT[2] not in client.get(url).content.decode()
