@@ -19,10 +19,12 @@ answers approximately; the exact scan in numpy is cheap for the cluster counts w
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import connection
@@ -30,13 +32,16 @@ from django.db import connection
 from carto import textsim
 from carto.clustering.method import Params, Transform
 
+if TYPE_CHECKING:
+    from carto.models import Cluster
+
 DIM = textsim.E5Encoder.dim
 # Tuned on the tuning half of the labelled set only (bench/cluster_quality.py --tune); the README gives
 # both halves' scores.
-PARAMS = Params(strict=0.5, merge=0.12, shrinkage=0.5)
+PARAMS = Params(strict=0.5, merge=0.17, shrinkage=0.5, theme_weight=0.08)
 # Twin score (carto.clustering.method.twin_score) from which a nearby pin is shown as saying the same
 # thing as the text being written (GET /api/pins/similar/); bench/cluster_quality.py --tune.
-TWIN = 0.24
+TWIN = 0.18
 # ...and from this share of the best card's score: when a real twin scores 0.7, a pin at 0.24 that
 # only shares "pas de ... dans le quartier" is a neighbour, not a twin (neutral on the bench's pools).
 TWIN_RATIO = 0.5
@@ -46,6 +51,8 @@ LABELLED = ROOT / "fixtures" / "clustering_labelled.json"
 # The default transform, learnt from LABELLED (mean, then whitening): what the pins use until
 # `fit_clustering` writes a ClusteringFit. Regenerate: python manage.py fit_clustering --write-default
 DEFAULT_FIT_FILE = Path(__file__).with_name("e5_fit.npz")
+# Theme columns a centroid matrix starts with (there are 18 themes; it grows if need be).
+THEME_COLUMNS = 32
 
 
 def available() -> bool:
@@ -114,41 +121,65 @@ class CentroidMatrix:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.rows = np.zeros((capacity, DIM), dtype=np.float32)
+        # Share of each theme among a cluster's pins (columns by slug, as first seen).
+        self.shares = np.zeros((capacity, THEME_COLUMNS), dtype=np.float32)
+        self.columns: dict[str, int] = {}
         self.ids: list[int] = []
         self.where: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def upsert(self, cluster_id: int, total: np.ndarray, size: int) -> None:
+    def upsert(
+        self, cluster_id: int, total: np.ndarray, size: int, theme_counts: dict[str, int] | str
+    ) -> None:
         row = self.where.get(cluster_id)
         if row is None:
             row = len(self.ids)
             if row == len(self.rows):
-                grown = np.zeros((2 * len(self.rows), DIM), dtype=np.float32)
-                grown[:row] = self.rows[:row]
-                self.rows = grown
+                self.rows = np.vstack([self.rows, np.zeros_like(self.rows)])
+                self.shares = np.vstack([self.shares, np.zeros_like(self.shares)])
             self.ids.append(cluster_id)
             self.where[cluster_id] = row
         self.rows[row] = np.asarray(total, dtype=np.float32) / size if size else 0.0
+        self.shares[row] = 0.0
+        if isinstance(theme_counts, str):  # Django loads jsonb from raw cursors as text
+            theme_counts = json.loads(theme_counts)
+        for slug, count in (theme_counts or {}).items():
+            self.shares[row, self._column(slug)] = count / size if size else 0.0
+
+    def _column(self, slug: str) -> int:
+        if slug not in self.columns:
+            if len(self.columns) == self.shares.shape[1]:
+                self.shares = np.hstack([self.shares, np.zeros_like(self.shares)])
+            self.columns[slug] = len(self.columns)
+        return self.columns[slug]
 
     def forget(self, cluster_id: int) -> None:
         """A deleted cluster: its row scores 0 from now on (rows are reused only by a reload)."""
         row = self.where.get(cluster_id)
         if row is not None:
             self.rows[row] = 0.0
+            self.shares[row] = 0.0
 
-    def scores(self, vector: np.ndarray) -> np.ndarray:
-        return self.rows[: len(self.ids)] @ vector
+    def scores(self, vector: np.ndarray, theme: str | None = None) -> np.ndarray:
+        """Mean similarity of a pin with each cluster's pins: texts' cosine, and the theme's share
+        weighted as in carto.clustering.method.themed (text only when `theme` is None)."""
+        text = self.rows[: len(self.ids)] @ vector
+        if theme is None:
+            return text
+        w = PARAMS.theme_weight
+        share = self.shares[: len(self.ids), self.columns[theme]] if theme in self.columns else 0.0
+        return (1.0 - w) * text + w * share
 
     def best(
-        self, vector: np.ndarray, *, exclude: frozenset[int] = frozenset(), threshold: float | None = None
+        self, vector: np.ndarray, theme: str | None = None, *, exclude: frozenset[int] = frozenset()
     ) -> tuple[int, float] | None:
-        """(cluster id, mean cosine) of the closest cluster reaching the merge threshold, or None."""
-        threshold = PARAMS.merge if threshold is None else threshold
+        """(cluster id, mean similarity) of the closest cluster reaching PARAMS.merge, or None."""
+        threshold = PARAMS.merge
         if not self.ids:
             return None
-        scores = self.scores(vector)
+        scores = self.scores(vector, theme)
         for row in np.argsort(-scores, kind="stable").tolist():
             score = float(scores[row])
             if score < threshold:
@@ -184,10 +215,10 @@ class CentroidCache:
         with self.lock, connection.cursor() as cursor:
             # One round trip: model version (-1), the pin's current cluster (-2), new sums and sizes.
             cursor.execute(
-                "SELECT -1, id::bigint, version::bigint, NULL::int, NULL::real[] FROM ("
+                "SELECT -1, id::bigint, version::bigint, NULL::int, NULL::real[], NULL::jsonb FROM ("
                 "  SELECT id, version FROM carto_clusteringmodel ORDER BY id LIMIT 1) m"
-                " UNION ALL SELECT -2, cluster_id, NULL, NULL, NULL FROM carto_pincluster WHERE pin_id = %s"
-                " UNION ALL (SELECT id, seq, NULL, pin_count, embedding FROM carto_cluster"
+                " UNION ALL SELECT -2, cluster_id, NULL, NULL, NULL, NULL FROM carto_pincluster WHERE pin_id = %s"
+                " UNION ALL (SELECT id, seq, NULL, pin_count, embedding, theme_counts FROM carto_cluster"
                 "  WHERE seq > %s AND embedding IS NOT NULL ORDER BY seq)",
                 [pin_id, self.watermark],
             )
@@ -197,8 +228,8 @@ class CentroidCache:
                 self._reload(cursor, version)
                 rows = [r for r in rows if r[0] < 0]
             placed = next((r[1] for r in rows if r[0] == -2), None)
-            for cluster_id, seq, _, size, embedding in (r for r in rows if r[0] >= 0):
-                self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size)
+            for cluster_id, seq, _, size, embedding, themes in (r for r in rows if r[0] >= 0):
+                self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size, themes)
                 self.watermark = max(self.watermark, seq)
             return placed
 
@@ -213,19 +244,25 @@ class CentroidCache:
         cursor.execute("SELECT count(*) FROM carto_cluster WHERE embedding IS NOT NULL")
         matrix = CentroidMatrix(capacity=max(1024, int(cursor.fetchone()[0] * 1.25)))
         cursor.execute(
-            "SELECT id, seq, pin_count, embedding FROM carto_cluster WHERE embedding IS NOT NULL ORDER BY id"
+            "SELECT id, seq, pin_count, embedding, theme_counts FROM carto_cluster"
+            " WHERE embedding IS NOT NULL ORDER BY id"
         )
         watermark = 0
         while batch := cursor.fetchmany(5000):
-            for cluster_id, seq, size, embedding in batch:
-                matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size)
+            for cluster_id, seq, size, embedding, themes in batch:
+                matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size, themes)
                 watermark = max(watermark, seq)
         self.matrix, self.watermark, self.version = matrix, watermark, version
 
-    def learn(self, cluster_id: int, embedding, size: int) -> None:
-        """A sum this process just wrote (RETURNING): no need to read it back."""
+    def learn(self, cluster: Cluster) -> None:
+        """A cluster this process just wrote (RETURNING): no need to read it back."""
         with self.lock:
-            self.matrix.upsert(cluster_id, np.asarray(embedding, dtype=np.float32), size)
+            self.matrix.upsert(
+                cluster.pk,
+                np.asarray(cluster.embedding, dtype=np.float32),
+                cluster.pin_count,
+                cluster.theme_counts,
+            )
 
 
 CACHE = CentroidCache()

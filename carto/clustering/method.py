@@ -31,6 +31,9 @@ class Params:
     merge: float
     # Weight of the identity in the within-class covariance (0 = pure whitening, 1 = none).
     shrinkage: float
+    # Weight of the theme the resident picked: two pins' similarity is (1 - w) x their texts' cosine
+    # + w x [same theme]. A hint, never a wall (residents pick themes loosely).
+    theme_weight: float = 0.0
 
 
 class Transform:
@@ -45,6 +48,15 @@ class Transform:
         if self.matrix is not None:
             out = _unit(out @ self.matrix)
         return out
+
+
+def themed(units: np.ndarray, themes: Sequence[str], weight: float) -> np.ndarray:
+    """Unit rows with the theme as weighted one-hot columns: a row times a row is (1 - w) cos + w [same
+    theme], and a sum of rows keeps its clusters' theme counts, so average link works unchanged."""
+    slugs = {slug: col for col, slug in enumerate(sorted(set(themes)))}
+    onehot = np.zeros((len(themes), len(slugs)), dtype=np.float32)
+    onehot[np.arange(len(themes)), [slugs[t] for t in themes]] = 1.0
+    return np.hstack([units * np.float32(np.sqrt(1.0 - weight)), onehot * np.float32(np.sqrt(weight))])
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from carto import textsim
 from carto.clustering import embeddings as e5
-from carto.clustering.method import cluster_rows
+from carto.clustering.method import cluster_rows, themed
 from carto.models import (
     Cluster,
     ClusterDecision,
@@ -119,7 +119,7 @@ def method_groups_e5(
         return [(where[a], where[b]) for a, b in pairs if a in where and b in where]
 
     labels = cluster_rows(
-        units,
+        themed(units, [theme for _, _, theme in items], e5.PARAMS.theme_weight),
         e5.PARAMS,
         same=rows(same),
         different=rows(different),

@@ -179,10 +179,10 @@ def cluster_assign(pin: Pin) -> Cluster | None:
     vector = cache.transform.apply(raw)[0]
     gone: set[int] = set()
     for _attempt in range(3):
-        best = cache.matrix.best(vector, exclude=frozenset(gone))
+        best = cache.matrix.best(vector, theme, exclude=frozenset(gone))
         row = _write_assignment(pin, theme, raw, vector, best)
         if row is not None:
-            cache.learn(row.pk, row.embedding, row.pin_count)
+            cache.learn(row)
             return row
         if best is None:  # placed meanwhile by another process
             return Cluster.objects.filter(pin_links__pin_id=pin.pk).first()

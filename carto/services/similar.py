@@ -78,7 +78,7 @@ def pins_similar(*, location: Point, theme_slug: str = "", text: str = "") -> Si
         # far from France into Lambert-93 (found by the schemathesis run: a 500 before this test).
         return Similar([], None)
     if method() == "e5":
-        return _twins(location=location, text=(text or "").strip()[:1000])
+        return _twins(location=location, theme_slug=theme_slug, text=(text or "").strip()[:1000])
     return Similar(_trigram_similar(location=location, theme_slug=theme_slug, text=text), None)
 
 
@@ -96,7 +96,7 @@ LIMIT %(limit)s
 """
 
 
-def _twins(*, location: Point, text: str) -> Similar:
+def _twins(*, location: Point, theme_slug: str, text: str) -> Similar:
     if not text:
         return Similar([], None)  # nothing said yet: no twin can be told from a neighbour
     raw = e5.encode_raw([text])[0]
@@ -147,7 +147,7 @@ def _twins(*, location: Point, text: str) -> Similar:
             )
             for i in order[:LIMIT]
         ]
-    best = cache.matrix.best(vector)
+    best = cache.matrix.best(vector, theme_slug or None)  # the cluster this pin would join
     cluster = Cluster.objects.filter(pk=best[0], pin_count__gte=2).first() if best else None
     return Similar(pins, cluster)
 

@@ -54,3 +54,32 @@ def test_a_bad_min_territories_is_a_400(client):
     response = client.get("/api/coverage/", {"min_territories": "many"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_gaps_are_ranked_by_pins_plus_supports_and_count_the_supports(client, clusters):
+    from carto.services.supports import pin_support
+
+    printing, phone, _ = clusters
+    phone_pin = PinCluster.objects.filter(cluster=phone).order_by("pin_id").first().pin
+    for n in range(3):  # three neighbours say "moi aussi" on the smartphone need
+        pin_support(pin_id=phone_pin.pk, device_hash=f"device-{n}")
+    gaps = client.get("/api/coverage/", {"min_territories": 2}).json()["gaps"]
+    assert [(c["id"], c["pin_count"], c["support_count"]) for c in gaps] == [
+        (phone.pk, 2, 3),  # 5 voices
+        (printing.pk, 3, 0),  # 3 voices
+    ]
+
+
+def test_a_need_pinned_twice_by_one_device_is_not_a_shared_need(client):
+    text = "Les jeunes n'ont aucun terrain de foot en état dans la cité"
+    same_device = [
+        make_pin(*where, theme="jeunesse", text=text, device_hash="one-resident")
+        for where in (BELLEVILLE, BONDY)
+    ]
+    for pin in same_device:
+        cluster_assign(pin)
+    assert client.get("/api/coverage/", {"min_territories": 2}).json()["gaps"] == []
+    other = make_pin(*VILLENEUVE_LA_GARENNE, theme="jeunesse", text=text, device_hash="another-resident")
+    cluster_assign(other)
+    gaps = client.get("/api/coverage/", {"min_territories": 2}).json()["gaps"]
+    assert [c["pin_count"] for c in gaps] == [3]
