@@ -83,7 +83,7 @@ def pins_similar(*, location: Point, theme_slug: str = "", text: str = "") -> Si
 
 
 # Nearest first by the GiST index (<->), within the window; the stored raw vector and cluster of each.
-_CANDIDATES_SQL = """
+CANDIDATES_SQL = """
 SELECT p.id, p.kind, t.slug, p.text, p.status, p.support_count,
        ST_Distance(p.public_location, %(point)s::geometry), e.vector, pc.cluster_id
 FROM carto_pin p
@@ -106,7 +106,7 @@ def _twins(*, location: Point, theme_slug: str, text: str) -> Similar:
     point = to_storage(location)
     with connection.cursor() as cursor:
         cursor.execute(
-            _CANDIDATES_SQL,
+            CANDIDATES_SQL,
             {
                 "point": point.ewkt,
                 "visible": list(Pin.VISIBLE_STATUSES),
