@@ -52,7 +52,7 @@ def main() -> None:
 
     from carto.geo import to_api, to_storage
     from carto.models import Pin
-    from carto.services.similar import CANDIDATES_SQL, CANDIDATES, WINDOW_M
+    from carto.services.similar import CANDIDATES, CANDIDATES_SQL, WINDOW_M
 
     client = Client()
     api_times, bare_times, recall, baseline_recall = [], [], [], []
