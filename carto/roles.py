@@ -42,6 +42,8 @@ class Action(StrEnum):
     COMMENT_RESTORE = "comment_restore"
     MODERATION_QUEUE = "moderation_queue"
     AUDIT_READ = "audit_read"
+    # Merge, split, rename clusters, "same need" / "not the same need", link a Grand Paris response.
+    CLUSTER_CURATE = "cluster_curate"
 
 
 # Groups that exist as roles (anonymous is the absence of an account; admin may also be a superuser).
@@ -77,6 +79,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.COMMENT_RESTORE: MODERATION,
     Action.MODERATION_QUEUE: MODERATION,
     Action.AUDIT_READ: frozenset({Role.ADMIN}),
+    Action.CLUSTER_CURATE: frozenset({Role.ASSOCIATION, Role.MODERATOR, Role.ADMIN}),
 }
 
 # The status workflow: received → acknowledged → linked → resolved, or declined from any open status.

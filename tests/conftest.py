@@ -24,6 +24,8 @@ VOLATILE_TABLES = [
     "carto_clusterterm",
     "carto_clusterterritory",
     "carto_clusteroverride",
+    "carto_clusterdecision",
+    "carto_clusteringfit",
     "carto_responselink",
     "carto_auditentry",
     "carto_cluster",

@@ -12,13 +12,13 @@ from django.db import transaction
 
 from carto.errors import InvalidInput, NotAllowed
 from carto.models import AuditEntry, Cluster, ClusterDecision, ClusterOverride, Pin, PinCluster
+from carto.roles import Action, can
 from carto.services.clustering import LABEL_LENGTH, cluster_refresh
-
-CURATOR_GROUPS = ("moderator", "association")
 
 
 def is_curator(user) -> bool:
-    return bool(user and user.is_authenticated and user.groups.filter(name__in=CURATOR_GROUPS).exists())
+    """Moderators, associations and admins (the roles matrix, Action.CLUSTER_CURATE)."""
+    return can(user, Action.CLUSTER_CURATE)
 
 
 def require_curator(user) -> None:
@@ -120,7 +120,11 @@ def cluster_decide(*, cluster: Cluster, pin: Pin, same: bool, actor, reason: str
     decision = _decide(pin.pk, anchor, same=same, actor=actor, reason=reason)
     link = PinCluster.objects.select_for_update().filter(pin=pin).first()
     other: Cluster | None = None  # the pin's cluster besides `cluster`, before or after the move
-    if same and (link is None or link.cluster_id != cluster.pk):
+    if same and link is not None and link.cluster_id == cluster.pk:
+        # Confirmed where it is: placed by a curator from now on (and out of the queue of doubts).
+        link.pinned_by_curator = True
+        link.save(update_fields=["pinned_by_curator"])
+    elif same:
         other = link.cluster if link is not None else None
         _move(link or PinCluster(pin=pin), to=cluster)
     elif not same and link is not None and link.cluster_id == cluster.pk:

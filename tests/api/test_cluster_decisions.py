@@ -141,3 +141,20 @@ def test_a_pin_answers_its_cluster_in_detail_and_list_and_null_when_alone(client
     }
     assert listed[printing[0].pk] == detail
     assert listed[alone.pk] is None
+
+
+def test_same_need_on_a_pin_already_there_confirms_it_and_takes_it_out_of_the_queue(moderator, printing):
+    cluster = cluster_id(printing[0])
+    queue = as_user(moderator).get("/api/moderation/queue/").json()["clustering"]
+    doubtful = queue[0]["id"]
+    assert decide(moderator, cluster, doubtful, True).status_code == 201
+    assert cluster_id(next(p for p in printing if p.pk == doubtful)) == cluster
+    after = as_user(moderator).get("/api/moderation/queue/").json()["clustering"]
+    assert doubtful not in [item["id"] for item in after] and len(after) == len(queue) - 1
+
+
+def test_an_admin_may_curate_by_the_roles_matrix(printing):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("root-curator", "root@example.org", "x")
+    assert decide(admin, cluster_id(printing[0]), printing[1].pk, False).status_code == 201

@@ -40,6 +40,7 @@ EXPECTED = {
     "comment_restore": {M, AD},
     "moderation_queue": {M, AD},
     "audit_read": {AD},
+    "cluster_curate": {AS, M, AD},
 }
 
 
