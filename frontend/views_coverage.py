@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db.models.functions import Transform
 from django.http import JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,7 @@ from api.views.clusters import parse_int
 from api.views.coverage import DEFAULT_MIN_TERRITORIES
 from carto.geo import API_SRID
 from carto.models import Pin
+from carto.services.cluster_curation import is_curator
 from carto.services.linking import coverage
 
 # Enough points to show where 200 gaps are; the table (from the API) lists them all.
@@ -25,8 +27,16 @@ COORDINATE_DECIMALS = 5
 
 
 def coverage_page(request):
-    """Map of uncovered clusters and the table of gaps and responses (all data fetched by coverage.js)."""
-    return render(request, "frontend/coverage.html", {"default_min_territories": DEFAULT_MIN_TERRITORIES})
+    """Map of uncovered clusters and the table of gaps and responses (all data fetched by coverage.js);
+    curators also get "same need" / "not the same need" on a cluster's pins."""
+    curator = is_curator(request.user)
+    if curator:
+        get_token(request)  # their decisions are session POSTs: api.js sends the CSRF cookie's token
+    return render(
+        request,
+        "frontend/coverage.html",
+        {"default_min_territories": DEFAULT_MIN_TERRITORIES, "is_curator": curator},
+    )
 
 
 @require_GET

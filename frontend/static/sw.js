@@ -1,7 +1,7 @@
 // carto's service worker: the resident's page, its modules, pictograms and catalogues work without network.
 // Static files: cache first (their URLs change with a new VERSION). The page and themes: network first, cache
 // as fallback. Writes are never intercepted: the page's IndexedDB queue owns them.
-const VERSION = "carto-v2"; // v2: pins from vector tiles, card with actors and cluster
+const VERSION = "carto-v3"; // v3: the card's cluster from the pin detail, "elsewhere in the Métropole" when similar
 const PICTOS = ["numerique", "acceder-droits", "equipement-connexion", "se-former", "emploi", "prevenir-risques",
   "creer", "participer-informer", "quotidien", "logement", "espace-public-proprete", "mobilite", "securite", "sante",
   "commerces-services", "espaces-verts", "jeunesse", "culture", "need", "proposal"];

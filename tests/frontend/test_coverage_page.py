@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, User
 
-from carto.models import PinCluster
+from carto.models import AuditEntry, ClusterDecision, PinCluster
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -69,6 +71,7 @@ def test_the_coverage_page_lists_and_maps_an_uncovered_cluster(desktop, gap, sho
     assert "Pas d'imprimante pour mes papiers CAF" in detail
     assert "3 personnes dans 3 communes disent la même chose" in detail
     assert page.locator(f'#gaps tr.on[data-cluster="{cluster.id}"]').count() == 1
+    assert page.locator("#detail .curate").count() == 0  # curators only
     shot(page, "coverage-cluster")
 
     # Above the cluster's span, it is not a gap any more.
@@ -78,6 +81,63 @@ def test_the_coverage_page_lists_and_maps_an_uncovered_cluster(desktop, gap, sho
     )
     assert page.locator("#gaps tbody tr").count() == 0
     assert page.locator("#gaps-count").inner_text() == "Aucun besoin non couvert à ce seuil."
+    assert errors == []
+
+
+def test_a_curator_says_a_pin_is_not_the_same_need_and_it_leaves_the_cluster(desktop, gap, shot):
+    cluster, pins = gap
+    curator = User.objects.create_user(username="asso", password=PASSWORD)
+    curator.groups.add(Group.objects.get_or_create(name="association")[0])
+    page = desktop()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/accounts/login/?next=/coverage/")
+    page.fill("#id_username", "asso")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/coverage/")
+    page.goto(f"/coverage/#cluster-{cluster.id}")
+    page.wait_for_selector(f'#detail:not([hidden])[data-cluster="{cluster.id}"]')
+
+    # Each pin the detail lists has both buttons, named by their label and described by the pin's text.
+    leaving = pins[2]  # Villeneuve-la-Garenne
+    item = page.locator(f'#detail li[data-pin="{leaving.id}"]')
+    same = item.get_by_role("button", name="Même besoin", exact=True)
+    apart = item.get_by_role("button", name="Pas le même besoin", exact=True)
+    assert same.count() == 1 and apart.count() == 1
+    assert page.locator("#detail .curate").count() == 3
+    described = apart.get_attribute("aria-describedby")
+    assert page.locator(f"#{described}").text_content() == leaving.text
+    shot(page, "coverage-curator")
+
+    apart.click()
+    # The detail is drawn again from the 201 answer: the pin has left, the counts say so.
+    page.wait_for_selector(f'#detail li[data-pin="{leaving.id}"]', state="detached")
+    detail = page.locator("#detail")
+    assert detail.locator(".cov-status").text_content() == (
+        "Noté : pas le même besoin, l'épingle a quitté le groupe."
+    )
+    assert (
+        detail.locator(".cluster-line").text_content() == "2 personnes dans 2 communes disent la même chose"
+    )
+    assert detail.locator("li[data-pin]").count() == 2
+    # The table follows (counts from /api/coverage/ again).
+    page.wait_for_function(
+        f"""() => document.body.dataset.state === 'ready' &&
+        document.querySelector('#gaps tr[data-cluster="{cluster.id}"] td:nth-child(4)')?.textContent === '2'"""
+    )
+    shot(page, "coverage-curator-apart")
+
+    # The API and the database: the pin is alone in a cluster of its own, the curator's word is stored.
+    api = page.request.get(f"/api/clusters/{cluster.id}/").json()
+    assert sorted(p["id"] for p in api["pins"]) == sorted(p.id for p in pins[:2])
+    assert page.request.get(f"/api/pins/{leaving.id}/").json()["properties"]["cluster"] is None
+    link = PinCluster.objects.get(pin=leaving)
+    assert link.cluster_id != cluster.id and link.pinned_by_curator
+    decision = ClusterDecision.objects.get()
+    assert (decision.same, decision.created_by_id) == (False, curator.id)
+    assert {decision.pin_id, decision.other_pin_id} == {leaving.id, min(p.id for p in pins[:2])}
+    assert AuditEntry.objects.filter(action="cluster_decision", actor=curator).count() == 1
     assert errors == []
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 
-from carto.models import Pin, PinPhoto
+from carto.models import Pin, PinCluster, PinPhoto
+from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,16 @@ def choose_what(page, theme: str, kind: str) -> None:
     page.locator(f'.theme[data-theme="{theme}"]').tap()
     page.locator(f'.kind[data-kind="{kind}"]').tap()
     page.locator('[data-step="what"] [data-action="next"]').tap()
+
+
+def write_and_send(page, place: tuple[float, float], theme: str, text: str) -> None:
+    """The three steps for a need at `place`, then "send" (which may open the similar step)."""
+    page.locator("#add").tap()
+    place_map(page, *place)
+    page.locator('[data-step="where"] [data-action="next"]').tap()
+    choose_what(page, theme, "need")
+    page.locator("#pin-text").fill(text)
+    page.locator('[data-step="words"] [data-action="send"]').tap()
 
 
 def api_pin(base_url: str, **fields) -> dict:
@@ -233,12 +244,7 @@ def test_a_similar_pin_is_proposed_and_me_too_counts_once(phone, server, shot):
     )
     page = phone().new_page()
     open_home(page)
-    page.locator("#add").tap()
-    place_map(page, *PARIS_20E)
-    page.locator('[data-step="where"] [data-action="next"]').tap()
-    choose_what(page, "logement", "need")
-    page.locator("#pin-text").fill("ascenseur en panne")
-    page.locator('[data-step="words"] [data-action="send"]').tap()
+    write_and_send(page, PARIS_20E, "logement", "ascenseur en panne")
 
     card = page.locator(f'#similar-list [data-pin-id="{existing["id"]}"]')
     card.wait_for()
@@ -252,6 +258,51 @@ def test_a_similar_pin_is_proposed_and_me_too_counts_once(phone, server, shot):
     pin = Pin.objects.get()
     assert pin.id == existing["id"]
     assert pin.support_count == 1
+
+
+BONDY_GARE = (2.4850, 48.8960)  # near the RER station, Bondy: the same commune as BONDY, 700 m away
+
+
+@pytest.mark.parametrize(
+    ("locale", "places", "expected"),
+    [
+        (
+            "fr-FR",
+            [BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE],
+            "Ailleurs dans la Métropole : {n} personnes dans 3 communes disent la même chose",
+        ),
+        ("en-GB", [BONDY, BONDY_GARE], "Elsewhere in the Métropole: {n} people in 1 town say the same"),
+    ],
+    ids=["three-communes", "one-commune-in-english"],
+)
+def test_the_similar_step_says_how_many_say_the_same_elsewhere(phone, shot, locale, places, expected):
+    texts = [
+        "Pas d'endroit pour imprimer mes papiers CAF",
+        "Nulle part pour imprimer mes papiers de la CAF",
+        "Pas d'imprimante pour mes papiers CAF",
+    ]
+    pins = [make_pin(*place, text=text) for place, text in zip(places, texts, strict=False)]
+    # Clustered by the app right after each pin's commit: one cluster of the printing need.
+    clusters = {PinCluster.objects.select_related("cluster").get(pin=p).cluster for p in pins}
+    assert len(clusters) == 1
+    cluster = clusters.pop()
+    assert cluster.territory_count == (3 if len(places) == 3 else 1)
+
+    # Montreuil is 4.5 km from the nearest of them: no twin nearby, only the same need elsewhere.
+    page = phone(locale=locale).new_page()
+    open_home(page)
+    write_and_send(page, MONTREUIL, "acceder-droits", "Je ne trouve pas où imprimer mes papiers pour la CAF")
+
+    page.wait_for_selector('[data-step="similar"]:not([hidden]) #similar-elsewhere:not([hidden])')
+    people = cluster.pin_count + cluster.support_count
+    assert page.locator("#similar-elsewhere").text_content() == expected.format(n=people)
+    assert page.locator("#similar-list li").count() == 0
+    assert page.locator("#similar-hint").is_hidden()
+    shot(page, f"similar-elsewhere-{locale}")
+
+    page.locator('[data-action="send-anyway"]').tap()
+    page.wait_for_selector('[data-step="done"]:not([hidden]) #done-status[data-state="sent"]')
+    assert Pin.objects.count() == len(pins) + 1
 
 
 def test_an_aidant_needs_the_consent_box_and_enters_three_people_in_a_row(phone, server, browser, shot):

@@ -1,7 +1,7 @@
 // A pin's card when it is tapped on the map: pictogram, text (always as text), territories, status, "me too",
 // who can help near here (/api/pins/{id}/actors/) and how many people elsewhere say the same (its cluster).
 import { getPin, request, support } from "./api.js";
-import { t, themeLabel } from "./i18n.js";
+import { clusterSentence, t, themeLabel } from "./i18n.js";
 import { remember } from "./mypins.js";
 import { paintPicto, theme } from "./themes.js";
 
@@ -54,21 +54,6 @@ export function actorItem(a) {
   return li;
 }
 
-// "N people in M communes say the same": the pin's cluster as the pin detail gives it (an object with counts,
-// or only its id: then /api/clusters/{id}/ is asked). A cluster of one pin says nothing more than the card.
-async function clusterSentence(cluster) {
-  let summary = typeof cluster === "object" ? cluster : { id: cluster };
-  if (summary.pin_count === undefined) {
-    const res = await request(`/api/clusters/${encodeURIComponent(summary.id)}/`);
-    if (res.status !== 200 || !res.body) return "";
-    summary = res.body;
-  }
-  const people = (summary.pin_count || 0) + (summary.support_count || 0);
-  const communes = summary.territory_count || 0;
-  if ((summary.pin_count || 0) < 2 && people < 2) return "";
-  return t(communes > 1 ? "card.cluster" : "card.cluster_one", { n: people, m: communes });
-}
-
 export function setupCard({ map, section, toast }) {
   const $ = (sel) => section.querySelector(sel);
   const button = $("#card-support");
@@ -113,19 +98,6 @@ export function setupCard({ map, section, toast }) {
     help.dataset.count = String(list.length);
   }
 
-  async function showCluster(value, ticket) {
-    if (value === null || value === undefined) return;
-    let sentence = "";
-    try {
-      sentence = await clusterSentence(value);
-    } catch {
-      sentence = "";
-    }
-    if (ticket !== opened || !sentence) return;
-    cluster.textContent = sentence;
-    cluster.hidden = false;
-  }
-
   async function open(id, fallback) {
     const ticket = ++opened;
     let props = fallback || null;
@@ -147,13 +119,14 @@ export function setupCard({ map, section, toast }) {
     renderStatus();
     button.textContent = t("card.metoo");
     button.disabled = false;
-    cluster.hidden = true;
+    // The pin detail gives its cluster's counts, or null while the pin is alone in it (or not clustered yet).
+    cluster.textContent = props.cluster ? clusterSentence(props.cluster) : "";
+    cluster.hidden = !props.cluster;
     help.hidden = true;
     actors.replaceChildren();
     section.dataset.pinId = String(props.id);
     section.hidden = false;
     $("#card-title").focus();
-    showCluster(props.cluster, ticket);
     showHelp(props.id, ticket);
   }
 

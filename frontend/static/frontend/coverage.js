@@ -1,9 +1,11 @@
 // /coverage/ for officials: where widespread needs have no Grand Paris response yet.
 // Table from /api/coverage/ (gaps, and responses with the clusters they cover); map of the gaps' pins from
 // /coverage/gaps.geojson over carto's own territory tiles; each cluster opens at #cluster-{id} from
-// /api/clusters/{id}/. Every word from the i18n catalogues; every piece of data set with textContent.
+// /api/clusters/{id}/; a signed-in curator says of each pin there whether it is the same need (curate.js).
+// Every word from the i18n catalogues; every piece of data set with textContent.
 import { request } from "./api.js";
-import { detectLanguage, setLanguage, t, themeLabel } from "./i18n.js";
+import { curateButtons } from "./curate.js";
+import { clusterSentence, detectLanguage, setLanguage, t, themeLabel } from "./i18n.js";
 import { setThemes, theme } from "./themes.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +14,7 @@ const PALETTE = ["#b3261e", "#3d3d6b", "#00707f", "#8a4b08", "#6a1b9a", "#2e7d32
 const EMPTY = { type: "FeatureCollection", features: [] };
 const main = document.querySelector("main");
 const state = { minimum: Number(main.dataset.defaultMin) || 2, coverage: null, points: EMPTY, selected: null };
+const curator = main.dataset.curator === "1"; // moderators and associations (the view asks carto's is_curator)
 
 const el = (tag, className, text) => {
   const node = document.createElement(tag);
@@ -72,7 +75,9 @@ function fillMinimum() {
   select.value = String(state.minimum);
 }
 
-async function load() {
+// The table and the map; then the cluster named by the address, unless its detail is already shown (after a
+// curator's decision, whose answer is the detail).
+async function load({ detail = true } = {}) {
   document.body.dataset.state = "loading";
   try {
     const [cov, points] = await Promise.all([
@@ -93,7 +98,8 @@ async function load() {
   map.getSource("gaps").setData(state.points);
   document.body.dataset.state = "ready";
   document.body.dataset.gaps = String(state.coverage.gaps.length);
-  select();
+  if (detail) select();
+  else highlight(state.selected);
 }
 
 function render() {
@@ -154,10 +160,7 @@ async function select() {
   const match = /^#cluster-(\d+)$/.exec(window.location.hash);
   const id = match ? Number(match[1]) : null;
   state.selected = id;
-  document.querySelectorAll("#gaps tr.on").forEach((tr) => tr.classList.remove("on"));
-  const row = document.querySelector(`#gaps tr[data-cluster="${id}"]`);
-  if (row) row.classList.add("on");
-  map.setFilter("gaps-selected", ["==", ["get", "cluster"], id ?? -1]);
+  highlight(id);
   const detail = $("detail");
   if (id === null) {
     detail.hidden = true;
@@ -183,6 +186,13 @@ async function select() {
   renderDetail(res.body);
 }
 
+function highlight(id) {
+  document.querySelectorAll("#gaps tr.on").forEach((tr) => tr.classList.remove("on"));
+  const row = document.querySelector(`#gaps tr[data-cluster="${id}"]`);
+  if (row) row.classList.add("on");
+  map.setFilter("gaps-selected", ["==", ["get", "cluster"], id ?? -1]);
+}
+
 function section(title, items) {
   const box = el("div");
   box.append(el("h3", "", title));
@@ -195,20 +205,48 @@ function section(title, items) {
   return box;
 }
 
-function renderDetail(c) {
+// What residents say: each pin's text and, for a curator, "same need" / "not the same need".
+function pinItem(clusterId, p) {
+  if (!curator) {
+    const li = el("li", "quote", p.text);
+    li.dataset.pin = String(p.id);
+    return li;
+  }
+  const li = el("li", "curated");
+  li.dataset.pin = String(p.id);
+  const text = el("p", "quote", p.text);
+  text.id = `pin-${p.id}-text`;
+  li.append(text, curateButtons({
+    clusterId,
+    pinId: p.id,
+    describedBy: text.id,
+    onDecided: (cluster, same) => {
+      if (state.selected !== cluster.id) return;
+      renderDetail(cluster, t(same ? "curate.saved_same" : "curate.saved_apart"));
+      $("detail").querySelector(".cov-status").focus(); // the pressed button may be gone: say what happened
+      load({ detail: false }); // counts and points changed
+    },
+    onFailed: () => { $("detail").querySelector(".cov-status").textContent = t("curate.error"); },
+  }));
+  return li;
+}
+
+function renderDetail(c, message = "") {
   const detail = $("detail");
   detail.dataset.cluster = String(c.id);
-  const people = (c.pin_count || 0) + (c.support_count || 0);
   const communes = (c.territories || []).filter((x) => x.kind === "commune" || x.kind === "arrondissement");
   const head = el("h2", "", c.label);
   head.tabIndex = -1;
   const json = el("a", "", t("coverage.detail_json"));
   json.href = `/api/clusters/${c.id}/`;
+  const status = el("p", "cov-status", message);
+  status.tabIndex = -1;
   detail.replaceChildren(
     head,
-    el("p", "cluster-line", t(c.territory_count > 1 ? "card.cluster" : "card.cluster_one", { n: people, m: c.territory_count })),
+    el("p", "cluster-line", clusterSentence(c)),
+    status,
     section(t("coverage.detail_territories"), communes.map((x) => el("li", "", `${x.name} (${x.pin_count})`))),
-    section(t("coverage.detail_pins"), (c.pins || []).slice(0, 6).map((p) => el("li", "quote", p.text))),
+    section(t("coverage.detail_pins"), (c.pins || []).slice(0, 6).map((p) => pinItem(c.id, p))),
     section(t("coverage.detail_actors"), (c.actors || []).map((a) => el("li", "", `${a.name} — ${distanceText(a.distance_m || 0)}`))),
     section(t("coverage.detail_suggested"), ((c.responses && c.responses.suggested) || []).map((r) => el("li", "", `${r.name} (${r.operator || ""})`))),
     json,

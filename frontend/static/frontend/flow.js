@@ -1,6 +1,7 @@
-// The resident's 3 steps — where, what, a few words — then similar pins first, then the confirmation.
+// The resident's 3 steps — where, what, a few words — then similar pins first (and how many say the same
+// elsewhere in the Métropole), then the confirmation.
 import { getSimilar, support } from "./api.js";
-import { lang, t, themeEasy, themeLabel } from "./i18n.js";
+import { clusterSentence, lang, t, themeEasy, themeLabel } from "./i18n.js";
 import { communeAt, featureCentre, findCommunes } from "./map.js";
 import { remember } from "./mypins.js";
 import { enqueue, flush, onSettled, pending } from "./queue.js";
@@ -186,24 +187,41 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
   });
 
   // --- similar first -----------------------------------------------------------------------------------
+  // Twins nearby to support instead, and the cluster of the same need anywhere in the Métropole: the step
+  // shows when either exists; without twins it only says that others say the same, and "send" stays one tap.
   async function showSimilar() {
     if (!navigator.onLine) return false;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), SIMILAR_TIMEOUT_MS);
     let results = [];
+    let elsewhere = null;
     try {
       const res = await getSimilar({ lat: pin.lat, lon: pin.lon, theme: pin.theme, text: $("#pin-text").value.trim() }, controller.signal);
-      results = (res.status === 200 && res.body && res.body.results) || [];
+      if (res.status === 200 && res.body) {
+        results = res.body.results || [];
+        elsewhere = res.body.cluster || null;
+      }
     } catch {
       results = [];
     } finally {
       clearTimeout(timer);
     }
-    if (!results.length) return false;
-    const list = $("#similar-list");
-    list.replaceChildren(...results.slice(0, 5).map(similarCard));
+    if (!results.length && !elsewhere) return false;
+    $("#similar-list").replaceChildren(...results.slice(0, 5).map(similarCard));
+    $("#similar-hint").hidden = !results.length;
+    const line = $("#similar-elsewhere");
+    line.textContent = elsewhere ? clusterSentence(elsewhere, "similar.elsewhere") : "";
+    line.hidden = !elsewhere;
+    relabel($("#similar-title"), results.length ? "similar.title" : "similar.title_elsewhere");
+    relabel($("#send-anyway"), results.length ? "similar.mine" : "nav.send");
     show("similar");
     return true;
+  }
+
+  // A catalogue key that a language change (translate()) keeps as well.
+  function relabel(node, key) {
+    node.dataset.i18n = key;
+    node.textContent = t(key);
   }
 
   function similarCard(r) {

@@ -43,14 +43,23 @@ export async function setLanguage(code) {
   translate(document);
 }
 
-// data-i18n → text, data-i18n-label → aria-label, data-i18n-placeholder → placeholder.
+// data-i18n → text, data-i18n-label → aria-label, data-i18n-placeholder → placeholder; the whole document or a
+// part of it (a copy of a <template>, whose content querySelectorAll on the document does not reach).
 export function translate(root) {
   root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   root.querySelectorAll("[data-i18n-label]").forEach((el) => el.setAttribute("aria-label", t(el.dataset.i18nLabel)));
   root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
-  document.title = t("app.title");
+  if (root === document) document.title = t("app.title");
 }
 
 // A theme's label (or, in easy-read mode, its easy sentence) in the current language.
 export const themeLabel = (theme) => theme.labels[lang] || theme.labels.fr;
 export const themeEasy = (theme) => (theme.easy && (theme.easy[lang] || theme.easy.fr)) || "";
+
+// "N people in M communes say the same" for a cluster {pin_count, support_count, territory_count}: its pins and
+// their supports are people; `key` names the sentence, `${key}_one` its form for one commune.
+export function clusterSentence(cluster, key = "card.cluster") {
+  const people = (cluster.pin_count || 0) + (cluster.support_count || 0);
+  const communes = cluster.territory_count || 0;
+  return t(communes > 1 ? key : `${key}_one`, { n: people, m: communes });
+}
