@@ -35,27 +35,21 @@ class LinkInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-def cluster_summary(cluster: Cluster) -> dict:
-    return {
-        "id": cluster.pk,
-        "label": cluster.label,
-        "label_locked": cluster.label_locked,
-        "themes": list(cluster.themes),
-        "pin_count": cluster.pin_count,
-        "support_count": cluster.support_count,
-        "territory_count": cluster.territory_count,
-        "covered": bool(getattr(cluster, "covered", False)),
-    }
+# A cluster as a pin's card shows it ("N people in M communes say the same"): the pin detail, the bbox list
+# (built in SQL by api.serializers.pins), /api/pins/similar/ and the moderation queue.
+CLUSTER_BRIEF_FIELDS = ("id", "label", "pin_count", "support_count", "territory_count")
 
 
 def cluster_brief(cluster: Cluster) -> dict:
-    """What a pin's card says of its cluster: "N people in M communes say the same"."""
+    return {name: getattr(cluster, name) for name in CLUSTER_BRIEF_FIELDS}
+
+
+def cluster_summary(cluster: Cluster) -> dict:
     return {
-        "id": cluster.pk,
-        "label": cluster.label,
-        "pin_count": cluster.pin_count,
-        "support_count": cluster.support_count,
-        "territory_count": cluster.territory_count,
+        **cluster_brief(cluster),
+        "label_locked": cluster.label_locked,
+        "themes": list(cluster.themes),
+        "covered": bool(getattr(cluster, "covered", False)),
     }
 
 

@@ -14,6 +14,7 @@ from django.contrib.gis.geos import Point
 from django.db import connections, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, FloatField, Func, Q, QuerySet, Window
 
+from api.serializers.clusters import CLUSTER_BRIEF_FIELDS
 from carto.errors import InvalidInput
 from carto.geo import API_SRID, in_idf, to_api
 from carto.models import Pin, PinPhoto
@@ -191,9 +192,9 @@ def parse_pin_input(data, *, idempotency_key: str | None = None, from_text: bool
 # Public features are built from plain rows rather than with drf-gis's GeoFeatureModelSerializer:
 # one SELECT of named columns (coordinates computed by PostGIS), one for the photos, and a dict per
 # row. No model instances, no GEOS objects, no per-field serializer calls (see bench/pins_bbox.py).
-# A pin's cluster as its card shows it ("N people in M communes say the same"); null while the pin is
-# alone in its cluster (or not clustered yet). The bbox list's SQL below builds the same object.
-CLUSTER_FIELDS = ("id", "label", "pin_count", "support_count", "territory_count")
+# A pin's cluster (CLUSTER_BRIEF_FIELDS); null while the pin is alone in its cluster (or not clustered
+# yet). The bbox list's SQL below builds the same object (a test compares them).
+CLUSTER_FIELDS = CLUSTER_BRIEF_FIELDS
 CLUSTER_MIN_PINS = 2
 
 
