@@ -83,14 +83,19 @@ def geojson_features(path: Path) -> Iterator[tuple[int, dict, GEOSGeometry]]:
         yield row, properties, geometry
 
 
-def as_storage_multipolygon(geometry: GEOSGeometry, *, path: Path, row: int) -> MultiPolygon:
-    """Check a WGS84 polygon lies in Île-de-France, then return it as a Lambert-93 multipolygon."""
+def as_storage_multipolygon(
+    geometry: GEOSGeometry, *, path: Path, row: int, repair: bool = True
+) -> MultiPolygon:
+    """Check a WGS84 polygon lies in Île-de-France, then return it as a Lambert-93 multipolygon (an
+    invalid one repaired by buffer(0), or refused when `repair` is False)."""
     if not isinstance(geometry, Polygon | MultiPolygon):
         raise ImportFailed(path, f"expected a (multi)polygon, got {geometry.geom_type}", row=row)
     min_x, min_y, max_x, max_y = geometry.extent
     if not (in_idf(min_x, min_y) and in_idf(max_x, max_y)):
         raise ImportFailed(path, "coordinates outside Île-de-France (expected WGS84 lon/lat)", row=row)
     if not geometry.valid:
+        if not repair:
+            raise ImportFailed(path, f"invalid geometry: {geometry.valid_reason}", row=row)
         geometry = geometry.buffer(0)
     geometry = geometry.transform(transform_between(API_SRID, STORAGE_SRID), clone=True)
     if isinstance(geometry, Polygon):

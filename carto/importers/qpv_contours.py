@@ -1,8 +1,9 @@
 """Import QPV 2024 contours from the official ANCT GeoJSON (a file path or an URL).
 
-The shared open data holds the QPV list but not their contours (see CARTO_DATA_DIR/README.md).
-The ANCT file has one feature per QPV-within-commune (`code_qp`, `lib_qp`, `insee_com`, …): parts are
-merged per code. Only QPV already known from the list (those of the Métropole) are updated.
+`load_all` reads CARTO_DATA_DIR/qpv2024_mgp.geojson; `import_qpv_contours` takes a newer file. The ANCT
+file may have one feature per QPV-within-commune (`code_qp`, `lib_qp`, `insee_com`, …): parts are
+merged per code. Only QPV already known from the list (those of the Métropole) are updated; a file
+with none of them (another generation's codes) is refused, and nothing changes.
 """
 
 from __future__ import annotations
@@ -51,8 +52,13 @@ def qpv_contours_import(*, path: Path) -> ImportSummary:
         if code not in known:
             summary.skip("not a QPV of the Métropole")
             continue
-        multi = as_storage_multipolygon(geometry, path=path, row=row)
+        # Official contours are valid: a broken one is a broken file, never silently reshaped.
+        multi = as_storage_multipolygon(geometry, path=path, row=row, repair=False)
         parts.setdefault(code, []).extend(multi)
+    if not parts:
+        raise ImportFailed(
+            path, "no QPV 2024 code of the Métropole in this file (another code set?); nothing changed"
+        )
     for code, polygons in sorted(parts.items()):
         merged = MultiPolygon(*polygons, srid=polygons[0].srid).unary_union
         if isinstance(merged, Polygon):

@@ -175,3 +175,30 @@ def qpv_list_import(*, data_dir: Path) -> ImportSummary:
             )
             qpv.communes.set(members)
     return summary
+
+
+def qpv_populations_import(*, data_dir: Path) -> ImportSummary:
+    """Population municipale of each QPV of the Métropole (INSEE 2020, qpv2024_population_mgp.csv)."""
+    summary = ImportSummary("qpv populations")
+    path = require_file(data_dir / "qpv2024_population_mgp.csv")
+    known = {t.code: t for t in Territory.objects.of_kind(Kind.QPV)}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row, record in enumerate(csv.DictReader(handle), start=2):
+            qpv = known.get(record.get("code_qp", ""))
+            if qpv is None:
+                summary.skip("not a QPV of the Métropole")
+                continue
+            try:
+                population = int(record["population"])
+            except (KeyError, ValueError) as exc:
+                raise ImportFailed(
+                    path, f"population is not a number: {record.get('population')!r}", row=row
+                ) from exc
+            if population <= 0:
+                raise ImportFailed(path, f"population must be positive: {population}", row=row)
+            changed = qpv.population != population
+            if changed:
+                qpv.population = population
+                qpv.save(update_fields=["population"])
+            summary.count(created=False, changed=changed)
+    return summary

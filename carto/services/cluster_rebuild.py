@@ -294,16 +294,17 @@ def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummar
     Cluster.objects.bulk_create([c for c in changed if not c.pk], batch_size=2000)
     PinCluster.objects.bulk_create(links, batch_size=5000)
     ClusterTerm.objects.bulk_create(terms, batch_size=5000)
-    _counts_refresh_all()
+    cluster_counts_refresh_all()
     seq_bump(c.pk for c in changed)
     e5.CACHE.reset()
     say(f"done: {len(rows)} pins, {len(groups)} clusters")
     return RebuildSummary(pins=len(rows), clusters=len(groups), overrides=len(overrides))
 
 
-def _counts_refresh_all() -> None:
+def cluster_counts_refresh_all() -> None:
     """Territory rows and counts of every cluster, recomputed in SQL from the pins (one pass each)."""
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM carto_clusterterritory")
         cursor.execute(
             "INSERT INTO carto_clusterterritory (cluster_id, territory_id, pin_count)"
             " SELECT pc.cluster_id, t.territory_id, count(*) FROM carto_pincluster pc"

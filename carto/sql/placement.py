@@ -15,18 +15,10 @@ from carto.geo import STORAGE_SRID
 # the shared boundaries are generalised to about 100 m, so a real doorstep may fall just outside them.
 PERIMETER_TOLERANCE_M = 150
 
+# The rule itself is the SQL function carto_place (carto/sql/carto_place.sql, migration 0013).
 _PLACE_SQL = """
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS geom)
-SELECT
-  (SELECT ST_DWithin(t.geometry, p.geom, %(tolerance)s) FROM carto_territory t WHERE t.kind = 'metropole'),
-  (SELECT t.id FROM carto_territory t WHERE t.kind = 'commune' AND ST_Intersects(t.geometry, p.geom)
-     ORDER BY t.code LIMIT 1),
-  (SELECT t.id FROM carto_territory t WHERE t.kind = 'commune' ORDER BY t.geometry <-> p.geom, t.code LIMIT 1),
-  (SELECT t.id FROM carto_territory t WHERE t.kind = 'arrondissement' AND ST_Intersects(t.geometry, p.geom)
-     ORDER BY t.code LIMIT 1),
-  (SELECT t.id FROM carto_territory t WHERE t.kind = 'qpv' AND t.geometry IS NOT NULL
-     AND ST_Intersects(t.geometry, p.geom) ORDER BY t.code LIMIT 1)
-FROM p
+SELECT inside, commune_id, arrondissement_id, qpv_id
+FROM carto_place(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), %(tolerance)s)
 """
 
 
@@ -48,8 +40,8 @@ def place_point(point: Point) -> Placement:
     params = {"x": point.x, "y": point.y, "srid": STORAGE_SRID, "tolerance": PERIMETER_TOLERANCE_M}
     with connection.cursor() as cursor:
         cursor.execute(_PLACE_SQL, params)
-        inside, commune, nearest, arrondissement, qpv = cursor.fetchone()
-    return Placement(bool(inside), commune or (nearest if inside else None), arrondissement, qpv)
+        inside, commune, arrondissement, qpv = cursor.fetchone()
+    return Placement(bool(inside), commune if inside else None, arrondissement, qpv)
 
 
 _BLUR_SQL = """
@@ -96,31 +88,16 @@ def first_candidate_inside(
 _PREFLIGHT_SQL = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS geom),
 replay AS (SELECT id, request_fingerprint FROM carto_pin WHERE client_uuid = %(client_uuid)s),
-placed AS (
-  SELECT
-    (SELECT ST_DWithin(t.geometry, p.geom, %(tolerance)s) FROM carto_territory t WHERE t.kind = 'metropole')
-      AS inside,
-    COALESCE(
-      (SELECT t.id FROM carto_territory t WHERE t.kind = 'commune' AND ST_Intersects(t.geometry, p.geom)
-         ORDER BY t.code LIMIT 1),
-      (SELECT t.id FROM carto_territory t WHERE t.kind = 'commune' ORDER BY t.geometry <-> p.geom, t.code LIMIT 1)
-    ) AS commune_id,
-    (SELECT t.id FROM carto_territory t WHERE t.kind = 'arrondissement' AND ST_Intersects(t.geometry, p.geom)
-       ORDER BY t.code LIMIT 1) AS arrondissement_id,
-    (SELECT t.id FROM carto_territory t WHERE t.kind = 'qpv' AND t.geometry IS NOT NULL
-       AND ST_Intersects(t.geometry, p.geom) ORDER BY t.code LIMIT 1) AS qpv_id
-  FROM p
-)
+placed AS (SELECT pl.* FROM p, carto_place(p.geom, %(tolerance)s) pl)
 SELECT
   (SELECT id FROM replay), (SELECT request_fingerprint FROM replay),
-  placed.inside, placed.commune_id, placed.arrondissement_id, placed.qpv_id,
-  (SELECT t.parent_id FROM carto_territory t WHERE t.id = placed.commune_id),
+  placed.inside, placed.commune_id, placed.arrondissement_id, placed.qpv_id, placed.ept_id,
   CASE WHEN NOT EXISTS (SELECT 1 FROM replay) AND placed.inside
        THEN nextval(pg_get_serial_sequence('carto_pin', 'id')) END,
   h.first_pin_at, h.pins, h.same_text,
   (SELECT json_object_agg(t.id, json_build_array(t.kind, t.code, t.name)) FROM carto_territory t
    WHERE t.id IN (placed.commune_id, placed.arrondissement_id, placed.qpv_id)
-      OR t.id = (SELECT c.parent_id FROM carto_territory c WHERE c.id = placed.commune_id))
+      OR t.id = placed.ept_id)
 FROM placed
 LEFT JOIN LATERAL (
   SELECT min(created_at) AS first_pin_at, count(*) AS pins, count(*) FILTER (WHERE text = %(text)s) AS same_text
@@ -175,3 +152,28 @@ def pin_preflight(*, point: Point, client_uuid: uuid.UUID, device_hash: str, tex
     placement = Placement(bool(inside), commune if inside else None, arrondissement, qpv)
     territories = {int(key): tuple(value) for key, value in (refs or {}).items()}
     return Preflight(replay_id, fingerprint, placement, ept, new_id, first, pins or 0, same or 0, territories)
+
+
+# Every pin's territories again from its exact location, for one range of ids (replace_pins after a
+# territory import): only rows whose placement changed are written.
+_REPLACE_SQL = """
+WITH placed AS (
+  SELECT p.id, pl.commune_id, pl.ept_id, pl.arrondissement_id, pl.qpv_id
+  FROM carto_pin p, carto_place(p.location, %(tolerance)s) pl
+  WHERE p.id > %(after)s AND p.id <= %(upto)s
+)
+UPDATE carto_pin p
+SET commune_id = placed.commune_id, ept_id = placed.ept_id,
+    arrondissement_id = placed.arrondissement_id, qpv_id = placed.qpv_id
+FROM placed
+WHERE p.id = placed.id
+  AND (p.commune_id, p.ept_id, p.arrondissement_id, p.qpv_id)
+      IS DISTINCT FROM (placed.commune_id, placed.ept_id, placed.arrondissement_id, placed.qpv_id)
+"""
+
+
+def pins_place_range(*, after: int, upto: int) -> int:
+    """Place the pins with after < id <= upto again; returns how many changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REPLACE_SQL, {"after": after, "upto": upto, "tolerance": PERIMETER_TOLERANCE_M})
+        return cursor.rowcount

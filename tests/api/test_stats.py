@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from carto.models import Pin, PinHex
+from carto.models import Pin, PinHex, Territory
 from tests.factories import BELLEVILLE, BONDY, make_pin
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,9 @@ def test_hidden_pins_are_not_counted(client):
     assert rows["93010"]["per_1000"] == pytest.approx(5 * 1000 / BONDY_POPULATION, abs=1e-6)
 
 
+GOUTTE_DOR = (2.3560, 48.8850)  # rue Polonceau, Paris 18e: inside QPV QN07511M
+
+
 def test_ept_arrondissement_and_qpv_levels(client):
     pins(BELLEVILLE, 5)
     ept = by_code(client.get("/api/stats/territories/", {"level": "ept"}).json())
@@ -71,8 +74,12 @@ def test_ept_arrondissement_and_qpv_levels(client):
     placed = Pin.objects.first().arrondissement
     assert arrondissements[placed.code]["pins"] == 5
     assert arrondissements[placed.code]["per_1000"] == pytest.approx(5000 / placed.population, abs=1e-6)
-    qpv = client.get("/api/stats/territories/", {"level": "qpv"}).json()["territories"]
-    assert all(row["per_1000"] is None for row in qpv)  # QPV populations are not in the shared data
+    pins(GOUTTE_DOR, 6)
+    qpv = by_code(client.get("/api/stats/territories/", {"level": "qpv"}).json())
+    assert len(qpv) == 175
+    goutte = Territory.objects.get(code="QN07511M")
+    assert qpv["QN07511M"]["pins"] == 6  # per 1,000 QPV inhabitants, not the commune's
+    assert qpv["QN07511M"]["per_1000"] == pytest.approx(6000 / goutte.population, abs=1e-6)
 
 
 def test_the_trend_compares_with_the_previous_period_of_equal_length(client):

@@ -20,12 +20,18 @@ def test_communes_are_served_as_a_geojson_feature_collection_in_wgs84(client):
     assert 2.4 < lon < 2.6 and 48.8 < lat < 49.0
 
 
-def test_qpv_are_listed_with_null_geometry_and_their_communes(client):
+def test_the_175_qpv_are_listed_with_their_contour_population_and_communes(client):
     body = client.get("/api/territories/", {"kind": "qpv"}).json()
     assert len(body["features"]) == 175
+    assert all(f["geometry"]["type"] == "MultiPolygon" for f in body["features"])
     amandiers = next(f for f in body["features"] if f["id"] == "QN07520M")
-    assert amandiers["geometry"] is None
     assert amandiers["properties"]["communes"] == ["75056"]
+    assert amandiers["properties"]["population"] > 0
+
+
+def test_an_unknown_qpv_code_is_a_404_in_the_one_error_shape(client):
+    response = client.get("/api/territories/QN99999Z/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 def test_one_territory_by_code_lists_its_children(client):

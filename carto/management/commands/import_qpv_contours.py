@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carto.importers.base import ImportFailed
 from carto.importers.qpv_contours import DEFAULT_QPV_URL, fetch, qpv_contours_import
+from carto.services.placement import pins_replace
 
 
 class Command(BaseCommand):
@@ -20,3 +21,5 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(str(summary))
+        if summary.updated:
+            pins_replace(progress=self.stdout.write)

@@ -1,4 +1,4 @@
-"""Load (idempotently) every reference dataset: territories, QPV list, actors, themes."""
+"""Load (idempotently) every reference dataset: territories, QPV (list, contours, populations), actors, themes."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from carto.importers.actors import belleville_actors_import, mediation_places_import
 from carto.importers.base import ImportFailed
+from carto.importers.qpv_contours import qpv_contours_import
 from carto.importers.responses import responses_import
-from carto.importers.territories import qpv_list_import, territories_import
+from carto.importers.territories import qpv_list_import, qpv_populations_import, territories_import
 from carto.importers.themes import themes_import
 from carto.roles import groups_ensure
+from carto.services.placement import pins_replace
 
 
 class Command(BaseCommand):
-    help = "Load the real territories, QPV list, local actors, themes and Grand Paris responses (idempotent)."
+    help = (
+        "Load the real territories, QPV (list, contours, populations), local actors, themes and Grand Paris"
+        " responses (idempotent); pins are placed again when boundaries changed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--data-dir", type=Path, default=None, help="defaults to CARTO_DATA_DIR")
@@ -28,6 +33,8 @@ class Command(BaseCommand):
             summaries = [
                 territories_import(data_dir=data_dir),
                 qpv_list_import(data_dir=data_dir),
+                qpv_contours_import(path=data_dir / "qpv2024_mgp.geojson"),
+                qpv_populations_import(data_dir=data_dir),
                 themes_import(),
                 mediation_places_import(
                     path=data_dir / "lieux_mediation_numerique_idf.csv", progress=progress
@@ -39,6 +46,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for summary in summaries:
             self.stdout.write(str(summary))
+        if summaries[0].updated or summaries[2].updated:  # boundaries moved: pins are placed again
+            pins_replace(progress=self.stdout.write)
         self.stdout.write(f"roles: {len(groups_ensure())} groups")
 
     def _progress(self, done: int, total: int) -> None:

@@ -43,7 +43,7 @@ def test_populations_come_from_insee_and_arrondissements_add_up_to_paris():
 def test_qpv_of_belleville_amandiers_are_listed_with_their_commune():
     amandiers = Territory.objects.get(code="QN07520M")
     assert amandiers.name == "Les Amandiers"
-    assert amandiers.geometry is None  # contours are not in the shared data
+    assert amandiers.geometry is not None and amandiers.population > 0  # qpv2024_mgp.geojson, INSEE 2020
     assert [c.code for c in amandiers.communes.all()] == ["75056"]
 
 

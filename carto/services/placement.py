@@ -1,0 +1,39 @@
+"""Placing every pin again after its territories changed (a newer QPV contour file, new boundaries)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import connection, transaction
+
+from carto.services.cluster_rebuild import cluster_counts_refresh_all
+from carto.sql.placement import pins_place_range
+from carto.stats.grid import map_version_bump
+
+# Pins placed per transaction: ~2-3 s each at 20,000 (three GiST lookups a pin), so a run over 1 M pins
+# shows progress, holds no lock for long and resumes where it stopped if interrupted.
+BATCH = 20_000
+
+Progress = Callable[[str], None]
+
+
+def pins_replace(*, batch: int = BATCH, progress: Progress | None = None) -> int:
+    """Place every pin again (carto_place on its exact location); returns how many changed territory.
+
+    Cluster territory counts are recomputed after, and map caches dropped, when anything moved.
+    """
+    say = progress or (lambda _line: None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM carto_pin")
+        last = cursor.fetchone()[0]
+    changed = 0
+    for after in range(0, last, batch):
+        with transaction.atomic():
+            changed += pins_place_range(after=after, upto=after + batch)
+        say(f"  placed pins up to id {min(after + batch, last)} of {last}: {changed} changed")
+    if changed:
+        with transaction.atomic():
+            cluster_counts_refresh_all()
+            map_version_bump()
+    say(f"replace_pins: {changed} pins changed territory")
+    return changed
