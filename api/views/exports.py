@@ -52,15 +52,19 @@ class _Coordinate(Func):
 
 
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will show as text: control characters stripped, formulas neutralised."""
+    """A CSV cell a spreadsheet will show as text: control characters stripped, formulas neutralised.
+
+    The check runs on the final text (after stripping, and past leading spaces): stripping after the
+    check let "\u0001=HYPERLINK(…)" through as a cell starting with "=".
+    """
     if value is None:
         return ""
     if not isinstance(value, str):
         return str(value)
-    if value.startswith(FORMULA_START):
-        # Checked before stripping: a leading tab or CR is itself a trigger in some spreadsheets.
+    value = CONTROL.sub("", value)
+    if value.startswith(FORMULA_START) or value.lstrip(" \t\n").startswith(FORMULA_START):
         value = "'" + value
-    return CONTROL.sub("", value)
+    return value
 
 
 def _rows(request):

@@ -106,3 +106,32 @@ def test_bad_export_filters_are_400_in_the_json_error_shape(client, query):
     response = client.get(f"/api/exports/pins.csv?{query}")
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Every ASCII character, a few Unicode ones and runs of them, in front of a formula.
+PREFIXES = [chr(c) for c in range(128)] + [
+    "\u00a0",
+    "\u200b",
+    "\ufeff",
+    "\u2028",
+    " \u0001",
+    "\u0001\u001b",
+    "  ",
+]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES, ids=lambda p: "+".join(f"U{ord(c):04X}" for c in p))
+def test_no_prefix_lets_a_formula_through_in_any_text_cell(prefix):
+    for formula in ('=HYPERLINK("http://evil.example","x")', "+1", "-1", "@SUM(A1)"):
+        cell = safe_cell(prefix + formula)
+        assert not cell.startswith(FORMULA_TRIGGERS), repr(cell)
+        assert not cell.lstrip(" \t\n").startswith(FORMULA_TRIGGERS) or cell.startswith("'"), repr(cell)
+
+
+def test_the_attack_pass_payload_is_neutralised_in_the_text_and_language_columns(client):
+    payload = '\u0001=HYPERLINK("http://evil.example","x")'
+    make_pin(*BELLEVILLE, text=payload, language="\u001b=1+1")
+    row = read_csv(client.get("/api/exports/pins.csv"))[0]
+    assert row["text"] == "'" + payload[1:]
+    assert not row["language"].startswith(FORMULA_TRIGGERS)
