@@ -1,9 +1,13 @@
-"""Keep the one JSON error shape under /api/ even for errors raised outside DRF views."""
+"""Keep the one JSON error shape under /api/ even for errors raised outside DRF views, and refuse
+requests no endpoint can take (a NUL byte in the address, a body over the limit, JSON nested past the
+parser's depth) before any view parses them."""
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote
 
+from django.conf import settings
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -19,6 +23,9 @@ class ApiErrorMiddleware:
 
     def __call__(self, request):
         is_api = request.path.startswith("/api/")
+        refused = refusal(request)
+        if refused is not None:
+            return refused
         response = self.get_response(request)
         if (
             is_api
@@ -46,6 +53,11 @@ class ApiErrorMiddleware:
             response = HttpResponse(render_to_string("503.html"), status=503)
             response["Retry-After"] = "5"
             return response
+        if isinstance(exception, RecursionError):
+            # json.loads of "[" x 20,000 (or objects as deep): a malformed body on any JSON endpoint.
+            return JsonResponse(
+                error_body("malformed_request", "The JSON body is nested too deeply."), status=400
+            )
         if request.path.startswith("/api/") and isinstance(exception, DataError):
             # A value PostgreSQL cannot take (NUL byte, integer out of range) came from the client.
             return JsonResponse(
@@ -55,3 +67,18 @@ class ApiErrorMiddleware:
             logger.error("unhandled API error: %s", type(exception).__name__)
             return JsonResponse(error_body("server_error", "Unexpected server error."), status=500)
         return None
+
+
+def refusal(request) -> JsonResponse | None:
+    """A 400 for a NUL byte in the path or query (PostgreSQL refuses them in text), a 413 for a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE (DRF's parsers read the stream, bypassing Django's own check)."""
+    query = request.META.get("QUERY_STRING", "")
+    if "\x00" in request.path or "\x00" in unquote(query):
+        return JsonResponse(error_body("invalid_input", "The address holds a NUL character."), status=400)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return JsonResponse(error_body("body_too_large", "The request body is too large."), status=413)
+    return None

@@ -4,13 +4,47 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from django.contrib.gis.geos import Polygon
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from carto.errors import InvalidInput
-from carto.geo import API_SRID
+from carto.geo import API_SRID, IDF_BBOX
+
+# ASCII digits only: str.isdigit() also takes "²" or "٣", which int() then refuses (a 500).
+_DIGITS = re.compile(r"[0-9]{1,18}")
+# Pins exist only in Île-de-France: a box is clipped to it (with a margin) before it is projected, so a
+# bbox of the whole world, valid input, never reaches PROJ with a pole it cannot put in Lambert-93.
+_CLIP = (IDF_BBOX[0] - 1, IDF_BBOX[1] - 1, IDF_BBOX[2] + 1, IDF_BBOX[3] + 1)
+
+
+def parse_int(
+    value: str | None,
+    name: str,
+    *,
+    default: int | None,
+    minimum: int = 0,
+    maximum: int = 10**6,
+    code: str = "invalid_parameter",
+) -> int:
+    """An integer query parameter from `minimum` to `maximum` (ASCII digits); `default` when absent
+    (required when the default is None)."""
+    if value in (None, "") and default is not None:
+        return default
+    if value is None or not _DIGITS.fullmatch(value) or not minimum <= int(value) <= maximum:
+        raise InvalidInput(
+            code,
+            f"{name} must be an integer from {minimum} to {maximum}",
+            fields={name: [(value or "")[:60]]},
+        )
+    return int(value)
+
+
+def is_id(value: str) -> bool:
+    """A database id as text: ASCII digits, at most 18 of them."""
+    return bool(_DIGITS.fullmatch(value))
 
 
 def parse_bbox(value: str | None) -> Polygon | None:
@@ -35,23 +69,35 @@ def parse_bbox(value: str | None) -> Polygon | None:
         )
     if min_lon >= max_lon or min_lat >= max_lat:
         raise InvalidInput("invalid_bbox", "bbox minimum must be below its maximum", fields={"bbox": [value]})
-    polygon = Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+    clipped = (max(min_lon, _CLIP[0]), max(min_lat, _CLIP[1]), min(max_lon, _CLIP[2]), min(max_lat, _CLIP[3]))
+    if clipped[0] >= clipped[2] or clipped[1] >= clipped[3]:  # nowhere near a pin: a tiny empty box
+        clipped = (_CLIP[0], _CLIP[1], _CLIP[0] + 1e-6, _CLIP[1] + 1e-6)
+    polygon = Polygon.from_bbox(clipped)
     polygon.srid = API_SRID
     return polygon
+
+
+# Dates a filter may name: far enough for any pin, near enough that time zone arithmetic never overflows.
+YEARS = (1900, 9000)
 
 
 def parse_since(value: str | None, name: str = "since") -> dt.datetime | None:
     """An ISO date or datetime; a date means its midnight in the server's time zone."""
     if not value:
         return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value) if len(value) == 10 else None
-        if day is None:
-            raise InvalidInput(
-                "invalid_date", f"{name} must be an ISO 8601 date or datetime", fields={name: [value]}
-            )
+    try:  # well-formed but impossible dates (2024-13-45, 0000-01-01) raise ValueError
+        parsed = parse_datetime(value) if len(value) <= 40 else None
+        day = parse_date(value) if parsed is None and len(value) == 10 else None
+    except ValueError:
+        parsed = day = None
+    if parsed is None and day is not None:
         parsed = dt.datetime.combine(day, dt.time.min)
+    if parsed is None or not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise InvalidInput(
+            "invalid_date",
+            f"{name} must be an ISO 8601 date or datetime between {YEARS[0]} and {YEARS[1]}",
+            fields={name: [value[:60]]},
+        )
     if parsed.tzinfo is None:
         parsed = timezone.make_aware(parsed)
     return parsed

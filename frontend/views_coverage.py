@@ -13,8 +13,8 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from api.params import parse_int
 from api.tiles import json_errors
-from api.views.clusters import parse_int
 from api.views.coverage import DEFAULT_MIN_TERRITORIES
 from carto.geo import API_SRID
 from carto.models import Pin

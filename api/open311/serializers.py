@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import FloatField, Func, Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from api.params import is_id, parse_since
 from carto.errors import InvalidInput
 from carto.geo import API_SRID
 from carto.models import Pin, PinPhoto, Theme
@@ -108,22 +108,15 @@ class RequestFilters:
 
 
 def _date(params, name: str) -> dt.datetime | None:
-    value = params.get(name)
-    if not value:
-        return None
-    parsed = parse_datetime(value) if len(value) <= 40 else None
-    if parsed is None:
-        raise InvalidInput(
-            "invalid_date", f"{name} must be a W3C/ISO 8601 datetime", fields={name: ["invalid"]}
-        )
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+    """A W3C datetime (a plain date means its midnight), with the API's one date parser."""
+    return parse_since(params.get(name), name)
 
 
 def _positive(params, name: str, *, default: int, maximum: int) -> int:
     value = params.get(name)
     if value is None or value == "":
         return default
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= maximum:
+    if not is_id(value) or not 1 <= int(value) <= maximum:
         raise InvalidInput(
             "invalid_page", f"{name} must be an integer from 1 to {maximum}", fields={name: ["invalid"]}
         )
@@ -138,7 +131,7 @@ def parse_request_filters(params) -> RequestFilters:
     """The GET requests filters; each bad value is the spec's 400."""
     ids = None
     if raw_ids := _list(params, "service_request_id"):
-        if not all(p.isascii() and p.isdigit() and len(p) < 19 for p in raw_ids):
+        if not all(is_id(p) for p in raw_ids):
             raise InvalidInput("invalid_id", "service_request_id must be comma-separated ids")
         ids = [int(p) for p in raw_ids]
     statuses = _list(params, "status")

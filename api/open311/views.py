@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from api.open311 import serializers as s
 from api.open311.xml import to_xml
+from api.params import is_id
 from api.security import client_ip, security_event
 from carto.errors import DomainError, InvalidInput
 from carto.geo import API_SRID
@@ -169,7 +170,7 @@ def _request_create(request, *, fmt: str) -> HttpResponse:
 
 @open311("GET")
 def request_detail(request, request_id: str, *, fmt: str):
-    if not request_id.isascii() or not request_id.isdigit() or len(request_id) > 18:
+    if not is_id(request_id):
         raise DomainError("not_found", "No service request has this id.", status=404)
     pin = s.requests_queryset().filter(pk=int(request_id)).first()
     if pin is None:

@@ -50,11 +50,17 @@ def _number(value, name: str, *, from_text: bool) -> float:
             value = float(value)
         except ValueError:
             value = None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    number = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # a 400-digit JSON integer
+            number = math.nan
+    if not math.isfinite(number):
         raise InvalidInput(
             "invalid_coordinates", f"{name} must be a finite number", fields={name: ["not a finite number"]}
         )
-    return float(value)
+    return number
 
 
 def _json_field(value, name: str, *, from_text: bool):

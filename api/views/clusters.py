@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response as APIResponse
 from rest_framework.views import APIView
 
+from api.params import parse_int
 from api.serializers.clusters import (
     DecisionInput,
     LinkInput,
@@ -34,16 +35,6 @@ from carto.services.linking import (
 LIST_LIMIT = 100
 LIST_MAX = 500
 DETAIL_PINS = 200
-
-
-def parse_int(value: str | None, name: str, *, default: int, maximum: int = 10**6) -> int:
-    if value in (None, ""):
-        return default
-    if not value.isdigit() or int(value) > maximum:
-        raise InvalidInput(
-            "invalid_parameter", f"{name} must be an integer from 0 to {maximum}", fields={name: [value[:60]]}
-        )
-    return int(value)
 
 
 def valid(serializer_class, data):

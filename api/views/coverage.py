@@ -7,8 +7,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response as APIResponse
 from rest_framework.views import APIView
 
+from api.params import parse_int
 from api.serializers.clusters import cluster_summary, response_public
-from api.views.clusters import parse_int
 from carto.services.linking import coverage
 
 DEFAULT_MIN_TERRITORIES = 2

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import parse_bbox
+from api.params import parse_bbox, parse_int
 from api.tiles import parse_pin_filters
 from carto.errors import InvalidInput
 from carto.stats.grid import MAX_ZOOM, clusters_in_box
@@ -14,11 +14,7 @@ from carto.stats.grid import MAX_ZOOM, clusters_in_box
 
 def parse_zoom(value: str | None) -> int:
     """An integer zoom between 0 and 22."""
-    if value is None or not value.isdigit() or int(value) > MAX_ZOOM:
-        raise InvalidInput(
-            "invalid_zoom", f"zoom must be an integer between 0 and {MAX_ZOOM}", fields={"zoom": [str(value)]}
-        )
-    return int(value)
+    return parse_int(value, "zoom", default=None, maximum=MAX_ZOOM, code="invalid_zoom")
 
 
 class PinClusterView(APIView):

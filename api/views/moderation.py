@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from api.params import parse_int
 from api.serializers.moderation import (
     CommentInput,
     FlagInput,
@@ -17,7 +18,7 @@ from api.serializers.moderation import (
     queue_item,
     timeline_entry,
 )
-from api.views.clusters import parse_int, valid
+from api.views.clusters import valid
 from api.views.pins import PinsAPIView, device_hash, owned_by, signed_in
 from carto.errors import DomainError
 from carto.models import AuditEntry, Pin

@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import parse_bbox, parse_since
+from api.params import is_id, parse_bbox, parse_int, parse_since
 from api.schema import DEVICE_TOKEN
 from api.serializers.clusters import cluster_brief
 from api.serializers.pins import (
@@ -78,16 +78,6 @@ def owned_by(request) -> Q | None:
     if user := signed_in(request):
         clauses |= Q(author=user)
     return clauses or None
-
-
-def refuse_large_body(request) -> None:
-    # Django only enforces DATA_UPLOAD_MAX_MEMORY_SIZE on request.body, which DRF's parsers bypass.
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        raise DomainError("body_too_large", "The request body is too large.", status=413)
 
 
 class PinsAPIView(APIView):
@@ -204,7 +194,6 @@ class PinListView(PinsAPIView):
         responses={201: {"type": "object"}, 200: {"type": "object"}},
     )  # fmt: skip
     def post(self, request):
-        refuse_large_body(request)
         from_text = request.content_type.startswith("multipart/")
         photo = None
         if from_text and "photo" in request.FILES:
@@ -220,11 +209,7 @@ class PinListView(PinsAPIView):
 
 
 def _page_number(value: str | None) -> int:
-    if value is None:
-        return 1
-    if not value.isdigit() or not (1 <= int(value) <= 100_000):
-        raise InvalidInput("invalid_page", "page must be a positive integer", fields={"page": [value[:20]]})
-    return int(value)
+    return parse_int(value, "page", default=1, minimum=1, maximum=100_000, code="invalid_page")
 
 
 class PinDetailView(PinsAPIView):
@@ -260,7 +245,7 @@ class PinMineView(PinsAPIView):
         own = owned_by(request)
         raw = request.query_params.get("ids", "")
         parts = [p for p in raw.split(",") if p]
-        if len(parts) > 500 or not all(p.isdigit() and len(p) < 19 for p in parts):
+        if len(parts) > 500 or not all(is_id(p) for p in parts):
             raise InvalidInput(
                 "invalid_ids", "ids must be up to 500 comma-separated integers", fields={"ids": ["bad"]}
             )
@@ -313,7 +298,6 @@ class PinBatchView(PinsAPIView):
         responses={200: {"type": "object"}},
     )  # fmt: skip
     def post(self, request):
-        refuse_large_body(request)
         data = request.data
         if not isinstance(data, dict) or set(data) != {"pins"} or not isinstance(data["pins"], list):
             raise InvalidInput("malformed_request", 'The body must be {"pins": [ … ]}.')
@@ -366,7 +350,6 @@ class PinPhotosView(PinsAPIView):
         responses={201: {"type": "object"}},
     )  # fmt: skip
     def post(self, request, pk: int):
-        refuse_large_body(request)
         own = owned_by(request)
         pin = Pin.objects.filter(own, pk=pk).first() if own is not None else None
         if pin is None:
