@@ -50,16 +50,19 @@ def in_idf(lon: float, lat: float) -> bool:
     return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
 
 
-def blur_offset(*, seed: str, secret: str, meters: float, attempt: int = 0) -> tuple[float, float]:
-    """A deterministic displacement of between meters/2 and meters, in a direction drawn from the seed.
+def blur_offset(
+    *, seed: str, secret: str, meters: float, attempt: int = 0, minimum: float | None = None
+) -> tuple[float, float]:
+    """A deterministic displacement of between `minimum` (default meters/2) and meters, in a direction
+    drawn from the seed.
 
-    HMAC with a server secret: knowing a pin's id is not enough to undo the blur.
+    HMAC with a server secret: knowing the seed is not enough to undo the blur.
     Displacing by at least half the radius avoids leaving the true point at the centre of a small disc.
     """
     if meters <= 0:
         return 0.0, 0.0
+    low = meters / 2 if minimum is None else min(minimum, meters)
     digest = hmac.new(secret.encode(), f"{seed}:{attempt}".encode(), hashlib.sha256).digest()
     angle = int.from_bytes(digest[:8], "big") / 2**64 * 2 * math.pi
-    fraction = 0.5 + 0.5 * int.from_bytes(digest[8:16], "big") / 2**64
-    distance = meters * fraction
+    distance = low + (meters - low) * int.from_bytes(digest[8:16], "big") / 2**64
     return distance * math.cos(angle), distance * math.sin(angle)

@@ -169,7 +169,6 @@ def pin_create(
     pin_id = pre.new_id
     public = public_location_for(
         location=exact,
-        seed=f"pin:{pin_id}",
         meters=theme.blur_meters,
         commune_id=placement.commune_id,
         qpv_id=placement.qpv_id,

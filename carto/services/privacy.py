@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -14,20 +15,37 @@ from carto.sql.placement import first_candidate_inside
 BLUR_ATTEMPTS = 8
 
 
-def public_location_for(
-    *, location: Point, seed: str, meters: int, commune_id: int, qpv_id: int | None
-) -> Point:
-    """Displace `location` deterministically (seed + server secret) by up to `meters`, staying in its area.
+# Exact locations in one square of this side share one public point.
+BLUR_CELL_M = 20
 
-    Tried in order: up to 8 directions at the full radius, then the area point closest to the first.
-    The same seed always gives the same public point, so repeated reads cannot be averaged out.
+
+def public_location_for(*, location: Point, meters: int, commune_id: int, qpv_id: int | None) -> Point:
+    """Displace `location` deterministically by up to `meters`, staying in its commune and QPV.
+
+    The displacement belongs to the place, not to the pin: it starts from the centre of the location's
+    BLUR_CELL_M square, in a direction drawn from that square (and the server secret), at least
+    meters/2 from any point of the square. So 25 pins posted from one doorstep share one public point
+    75-150 m away for a 150 m theme: averaging them, or intersecting their rings, gives nothing back
+    (with one offset per pin, the mean of 25 converged to ~15 m of the doorstep). Themes with other
+    radii move along the same direction. Tried in order: up to 8 directions, then the area point
+    closest to the first.
     """
     if meters <= 0:
         return Point(location.x, location.y, srid=location.srid)
+    ix, iy = math.floor(location.x / BLUR_CELL_M), math.floor(location.y / BLUR_CELL_M)
+    cx, cy = (ix + 0.5) * BLUR_CELL_M, (iy + 0.5) * BLUR_CELL_M
+    # From the cell centre, meters/2 plus the half-diagonal: every point of the cell ends >= meters/2 away.
+    minimum = meters / 2 + BLUR_CELL_M / math.sqrt(2)
     candidates = []
     for attempt in range(BLUR_ATTEMPTS):
-        dx, dy = blur_offset(seed=seed, secret=settings.CARTO_BLUR_SECRET, meters=meters, attempt=attempt)
-        candidates.append((location.x + dx, location.y + dy))
+        dx, dy = blur_offset(
+            seed=f"cell:{ix}:{iy}",
+            secret=settings.CARTO_BLUR_SECRET,
+            meters=max(meters, minimum),
+            attempt=attempt,
+            minimum=minimum,
+        )
+        candidates.append((cx + dx, cy + dy))
     return first_candidate_inside(candidates=candidates, commune_id=commune_id, qpv_id=qpv_id)
 
 

@@ -86,3 +86,27 @@ def test_no_canary_in_any_public_response_or_log(client, caplog, settings):
     logs = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
     for canary in CANARIES:
         assert canary.lower() not in logs.lower()
+
+
+@pytest.mark.django_db
+def test_pins_from_one_doorstep_share_one_public_point_that_no_average_brings_back(client):
+    """Attack pass: 25 pins at one point, theme sante (150 m blur), had public points 76-148 m away
+    but a mean 15 m away; the map clusters published that mean."""
+    from django.contrib.gis.geos import Point
+
+    from carto.geo import to_storage
+    from carto.models import Pin
+    from tests.factories import make_pin
+
+    exact = to_storage(Point(*EXACT, srid=4326))
+    pins = [make_pin(*EXACT, theme="sante", text=f"Pas de médecin {n}") for n in range(25)]
+    public = [Pin.objects.get(pk=p.pk).public_location for p in pins]
+    assert all(75 <= exact.distance(p) <= 150 + 15 for p in public)
+    mean = Point(sum(p.x for p in public) / 25, sum(p.y for p in public) / 25, srid=exact.srid)
+    assert exact.distance(mean) >= 75
+    bbox = f"{EXACT[0] - 0.05},{EXACT[1] - 0.05},{EXACT[0] + 0.05},{EXACT[1] + 0.05}"
+    for zoom in range(8, 18):
+        for cluster in client.get("/api/pins/clusters/", {"bbox": bbox, "zoom": zoom}).json()["clusters"]:
+            where = to_storage(Point(cluster["lon"], cluster["lat"], srid=4326))
+            assert exact.distance(where) >= 75, (zoom, exact.distance(where))
+    assert len({(round(p.x, 3), round(p.y, 3)) for p in public}) == 1  # one public point for the doorstep
