@@ -326,7 +326,9 @@ class PinSupportView(PinsAPIView):
         responses={200: {"type": "object"}, 201: {"type": "object"}},
     )
     def post(self, request, pk: int):
-        result = pin_support(pin_id=pk, user=signed_in(request), device_hash=device_hash(request))
+        result = pin_support(
+            pin_id=pk, user=signed_in(request), device_hash=device_hash(request), ip_hash=ip_hash(request)
+        )
         body = {"support_count": result.support_count, "supported": True}
         return Response(body, status=201 if result.created else 200)
 

@@ -79,6 +79,28 @@ def throttle_writes(*, device_hash: str, ip_hash: str, commune_id: int | None) -
         )
 
 
+def throttle_network_on_pin(*, action: str, ip_hash: str, pin_id: int, limit: int) -> None:
+    """Count one `action` ("support", "flag") from one network (IP hash) on one pin in the current hour;
+    raise Throttled past `limit`. Call it in the action's transaction, after a new row was written:
+    a refusal rolls both back.
+
+    One network, not one device: rotating X-Device-Token values gave 40 supports from one IP. The bound
+    is per pin and per hour, so residents behind one mobile carrier's NAT (thousands on one address) are
+    only held back when more than `limit` of them say "moi aussi" to the same pin within the hour; the
+    others can in the next hour.
+    """
+    if not ip_hash:
+        return
+    now = timezone.now()
+    key = f"{action}:ip:{ip_hash[:32]}:pin:{pin_id}"
+    if counters_hit([key], now=now)[key] > limit:
+        retry_after = int((_window_start(now) + WINDOW - now).total_seconds()) + 1
+        raise Throttled(
+            "Too many of these from your network on this pin; please try again later.",
+            retry_after=retry_after,
+        )
+
+
 @dataclass(frozen=True)
 class DeviceHistory:
     first_pin_at: dt.datetime | None = None

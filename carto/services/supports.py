@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, Support
+from carto.services import abuse
 
 # ON CONFLICT without a target covers both partial unique indexes (per user, per device): a
 # concurrent double tap inserts nothing instead of raising.
@@ -60,13 +62,25 @@ def _recount(pin: Pin) -> int:
 
 
 @transaction.atomic(durable=True)
-def pin_support(*, pin_id: int, user: User | None = None, device_hash: str = "") -> SupportResult:
-    """Add the supporter's "moi aussi" to a visible pin (once); return the exact new count."""
+def pin_support(
+    *, pin_id: int, user: User | None = None, device_hash: str = "", ip_hash: str = ""
+) -> SupportResult:
+    """Add the supporter's "moi aussi" to a visible pin (once); return the exact new count.
+
+    Anonymous supports are bounded per network and pin (abuse.throttle_network_on_pin); accounts are not.
+    """
     user_id, device = _supporter(user, device_hash)
     pin = _locked_visible_pin(pin_id)
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL, [pin.pk, user_id, device])
         created = cursor.fetchone() is not None
+    if created and user_id is None:
+        abuse.throttle_network_on_pin(
+            action="support",
+            ip_hash=ip_hash,
+            pin_id=pin.pk,
+            limit=settings.CARTO_SUPPORTS_PER_NETWORK_PER_PIN_HOUR,
+        )
     return SupportResult(support_count=_recount(pin), supported=True, created=created)
 
 

@@ -93,7 +93,11 @@ def test_parallel_supports_by_many_devices_are_all_counted(committed_db):
     def tap(i):
         try:
             barrier.wait()
-            Client().post(f"/api/pins/{pin.pk}/support/", HTTP_X_DEVICE_TOKEN=f"device-token-number-{i:04d}")
+            Client().post(
+                f"/api/pins/{pin.pk}/support/",
+                HTTP_X_DEVICE_TOKEN=f"device-token-number-{i:04d}",
+                REMOTE_ADDR=f"198.51.100.{i}",  # 20 residents on 20 networks (one network is bounded)
+            )
         finally:
             connection.close()
 
@@ -104,3 +108,29 @@ def test_parallel_supports_by_many_devices_are_all_counted(committed_db):
         t.join()
     pin.refresh_from_db()
     assert pin.support_count == Support.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_forty_fresh_device_tokens_from_one_network_cannot_inflate_a_pin(client, settings):
+    """Attack pass: 40 supports from one IP with 40 new tokens gave support_count 40."""
+    settings.CARTO_SUPPORTS_PER_NETWORK_PER_PIN_HOUR = 8
+    pin = make_pin()
+    answers = [
+        client.post(
+            f"/api/pins/{pin.pk}/support/",
+            HTTP_X_DEVICE_TOKEN=f"rotating-token-{n:04d}",
+            REMOTE_ADDR="203.0.113.7",
+        )
+        for n in range(40)
+    ]
+    assert [a.status_code for a in answers].count(201) == 8
+    refused = answers[-1]
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
+    pin.refresh_from_db()
+    assert pin.support_count == 8  # nothing half-written by the refused ones
+    # Another network, and a signed-in account on the same one, still count.
+    other = client.post(
+        f"/api/pins/{pin.pk}/support/", HTTP_X_DEVICE_TOKEN="neighbour-token-0001", REMOTE_ADDR="198.51.100.4"
+    )
+    assert other.status_code == 201 and other.json()["support_count"] == 9
