@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what carto needs on Debian 12 when it is missing: PostGIS, GDAL, Chromium (browser tests),
-# exiftool (photo privacy tests), Node.js (MapLibre from npm). Fast no-op when everything is there.
+# exiftool (photo privacy tests), Node.js (MapLibre from npm), docker-compose (config check only). Fast no-op when everything is there.
 set -euo pipefail
 
 need=()
@@ -10,6 +10,7 @@ command -v ogrinfo >/dev/null || need+=(gdal-bin)
 command -v chromium >/dev/null || need+=(chromium)
 command -v exiftool >/dev/null || need+=(libimage-exiftool-perl)
 command -v npm >/dev/null || need+=(nodejs npm)
+command -v docker-compose >/dev/null || need+=(docker-compose)  # validates docker-compose.yml in the tests
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}"
