@@ -84,6 +84,8 @@ def exception_handler(exc, context) -> Response | None:
         response = Response(error_body(code, str(message)), status=exc.status_code)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait) + 1)
+    if auth_header := getattr(exc, "auth_header", None):  # a 401 says how to authenticate (RFC 9110)
+        response["WWW-Authenticate"] = auth_header
     return response
 
 

@@ -159,3 +159,13 @@ def test_create_api_key_prints_a_key_that_works_once_shown(db, capsys):
     key = ApiKey.objects.matching(raw)
     assert key is not None and key.name == "Association Belleville"
     assert raw not in key.key_hash
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/account/export/", "/api/account/delete/"])
+def test_anonymous_or_bad_token_account_requests_are_401_with_a_challenge(client, path):
+    anonymous = client.post(path) if path.endswith("delete/") else client.get(path)
+    assert anonymous.status_code == 401 and "error" in anonymous.json()
+    assert anonymous["WWW-Authenticate"].startswith("Token")
+    bad = client.get(path, HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert bad.status_code == 401
