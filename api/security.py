@@ -84,7 +84,7 @@ class SecurityHeadersMiddleware:
 
 
 class LockoutModelBackend(ModelBackend):
-    """Django's username/password backend, refusing a username from an address after repeated failures."""
+    """Django's username/password backend, refusing a username after repeated failures (carto.services.lockout)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
@@ -95,6 +95,7 @@ class LockoutModelBackend(ModelBackend):
         user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
         ip_hash = keyed_hash(ip, purpose="ip")[:16]
         if lockout.login_is_locked(username=username, ip=ip):
+            lockout.login_failure_record(username=username, ip=ip)  # back-off: guessing keeps it locked
             security_event("login_locked", user=user_hash, ip=ip_hash)
             # PermissionDenied stops django.contrib.auth.authenticate() from trying any other backend.
             raise PermissionDenied

@@ -1,4 +1,11 @@
-"""Login lock-out: after N failed sign-ins for one username from one address, refuse for a while."""
+"""Login lock-out: after N failed sign-ins for one username, from any address, refuse it for a while.
+
+Per username, not per (username, address): an attacker rotating addresses got the right password in
+from a fresh one. Back-off: an attempt while locked counts as a failure, so the lock lasts as long as
+the guessing goes on (two windows of CARTO_LOGIN_LOCKOUT_SECONDS after the last attempt). The price is
+that someone can keep an account locked by guessing: the account's owner then signs in when it stops,
+or an admin clears it (a successful sign-in, or deleting its counter).
+"""
 
 from __future__ import annotations
 
@@ -19,10 +26,9 @@ RETURNING count
 """
 
 
-def _key(username: str, ip: str) -> str:
-    # Keyed hashes only: the counter table never holds a username or an address.
-    pair = f"{keyed_hash(username.strip().lower(), purpose='login-user')}:{keyed_hash(ip, purpose='ip')}"
-    return f"login:{keyed_hash(pair, purpose='login')}"
+def _key(username: str, ip: str = "") -> str:
+    # A keyed hash only: the counter table never holds a username. (`ip` is kept for the callers' logs.)
+    return f"login:{keyed_hash(username.strip().lower(), purpose='login-user')}"
 
 
 def _windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -34,14 +40,14 @@ def _windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 
 def login_failures(*, username: str, ip: str, now: dt.datetime | None = None) -> int:
-    """Failed sign-ins for this username from this address in the current and previous windows."""
+    """Failed sign-ins for this username (from any address) in the current and previous windows."""
     current, previous = _windows(now or timezone.now())
     rows = WriteCounter.objects.filter(key=_key(username, ip), window_start__in=[current, previous])
     return sum(rows.values_list("count", flat=True))
 
 
 def login_is_locked(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
-    """True when this username may not sign in from this address right now."""
+    """True when this username may not sign in right now (from any address)."""
     return login_failures(username=username, ip=ip, now=now) >= settings.CARTO_LOGIN_MAX_FAILURES
 
 
@@ -54,5 +60,5 @@ def login_failure_record(*, username: str, ip: str, now: dt.datetime | None = No
 
 
 def login_success_reset(*, username: str, ip: str) -> None:
-    """A successful sign-in forgets earlier failures of the pair."""
+    """A successful sign-in forgets earlier failures of the username."""
     WriteCounter.objects.filter(key=_key(username, ip)).delete()

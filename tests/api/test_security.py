@@ -89,8 +89,24 @@ def test_login_is_locked_after_repeated_failures_even_with_the_right_password(re
     for _ in range(3):
         assert _login("resident", "wrong") is None
     assert _login("resident", PASSWORD) is None
-    # Another address is not locked out by someone else's failures.
-    assert _login("resident", PASSWORD, ip="198.51.100.7") == resident
+    # Rotating addresses does not help the guesser: the username is locked from everywhere.
+    assert _login("resident", PASSWORD, ip="198.51.100.7") is None
+
+
+def test_attempts_during_the_lock_extend_it_and_it_ends_when_they_stop(resident, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.CARTO_LOGIN_MAX_FAILURES = 3
+    settings.CARTO_LOGIN_LOCKOUT_SECONDS = 600
+    for _ in range(3):
+        _login("resident", "wrong")
+    for _ in range(4):  # still guessing while locked: counted, the lock holds
+        assert _login("resident", "guess", ip="203.0.113.9") is None
+    assert lockout.login_failures(username="resident", ip="") == 7
+    later = timezone.now() + dt.timedelta(seconds=2 * 600 + 1)
+    assert not lockout.login_is_locked(username="resident", ip="", now=later)
 
 
 def test_a_successful_login_forgets_earlier_failures(resident, settings):
