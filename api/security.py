@@ -31,9 +31,18 @@ _CSP = {
 }
 
 
-def content_security_policy(basemap_url: str = "") -> str:
-    """The CSP header value; an external basemap's origin is allowed for its tiles and style only."""
+DOCS_PATH = "/api/docs/"
+
+
+def content_security_policy(basemap_url: str = "", *, inline_styles: bool = False) -> str:
+    """The CSP header value; an external basemap's origin is allowed for its tiles and style only.
+
+    `inline_styles` for the API docs only: Swagger UI sets style attributes (its script is served as a
+    file by the split view, so scripts stay 'self' there too).
+    """
     directives = {name: list(sources) for name, sources in _CSP.items()}
+    if inline_styles:
+        directives["style-src"].append("'unsafe-inline'")
     parts = urlsplit(basemap_url) if basemap_url else None
     if parts and parts.scheme in ("https", "http") and parts.netloc:
         origin = f"{parts.scheme}://{parts.netloc}"
@@ -57,10 +66,12 @@ class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.csp = content_security_policy(settings.CARTO_BASEMAP_URL)
+        self.docs_csp = content_security_policy(inline_styles=True)
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.csp)
+        csp = self.docs_csp if request.path.startswith(DOCS_PATH) else self.csp
+        response.setdefault("Content-Security-Policy", csp)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         # DRF token authentication sets request.user during the view, so this is read afterwards.

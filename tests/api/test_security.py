@@ -175,3 +175,10 @@ def test_an_unexpected_exception_under_the_api_is_a_bare_json_500(client, db, mo
     assert response.json() == {
         "error": {"code": "server_error", "message": "Unexpected server error.", "fields": {}}
     }
+
+
+def test_the_api_docs_get_inline_styles_and_nothing_else_does(client):
+    docs = client.get("/api/docs/")["Content-Security-Policy"]
+    page = client.get("/")["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in docs and "script-src 'self';" in docs
+    assert "unsafe-inline" not in page
