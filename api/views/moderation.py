@@ -73,9 +73,13 @@ class PinStatusView(PinsAPIView):
         pin = pin_transition(
             pin_id=pk, actor=signed_in(request), to=data["to"], note=data["note"], show_name=data["show_name"]
         )
-        return Response(
-            {"id": pin.pk, "status": pin.status, "timeline": [timeline_entry(c) for c in pin_timeline(pin)]}
-        )
+        return Response({"id": pin.pk, "status": pin.status, "timeline": _timeline(request, pin)})
+
+
+def _timeline(request, pin: Pin) -> list[dict]:
+    own = owned_by(request)
+    owner = own is not None and Pin.objects.filter(own, pk=pin.pk).exists()
+    return [timeline_entry(c) for c in pin_timeline(pin, owner=owner)]
 
 
 class PinTimelineView(PinsAPIView):
@@ -84,9 +88,7 @@ class PinTimelineView(PinsAPIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         pin = readable_pin(request, pk)
-        return Response(
-            {"id": pin.pk, "status": pin.status, "timeline": [timeline_entry(c) for c in pin_timeline(pin)]}
-        )
+        return Response({"id": pin.pk, "status": pin.status, "timeline": _timeline(request, pin)})
 
 
 class PinCommentsView(PinsAPIView):

@@ -73,6 +73,15 @@ def pin_transition(
     return pin
 
 
-def pin_timeline(pin: Pin) -> list[StatusChange]:
-    """The public entries of a pin's status history, oldest first."""
-    return list(StatusChange.objects.filter(pin=pin, public=True).order_by("created_at", "id"))
+def pin_timeline(pin: Pin, *, owner: bool) -> list[StatusChange]:
+    """The public entries of a pin's status history, oldest first.
+
+    A decline's note is the pin's status_reason, which only its author reads (the pin detail's rule):
+    strangers see that the pin was declined, not why.
+    """
+    changes = list(StatusChange.objects.filter(pin=pin, public=True).order_by("created_at", "id"))
+    if not owner:
+        for change in changes:
+            if change.to_status == Pin.Status.DECLINED:
+                change.note = ""
+    return changes

@@ -59,7 +59,7 @@ def test_the_full_path_writes_a_public_timeline_with_roles_and_no_names(associat
     pin_transition(pin_id=pin.pk, actor=association, to="acknowledged", note="Nous avons vu ce besoin")
     pin_transition(pin_id=pin.pk, actor=association, to="linked", note="Point d'impression le mardi")
     pin_transition(pin_id=pin.pk, actor=elected_official, to="resolved", note="Ouvert depuis mars")
-    timeline = pin_timeline(pin)
+    timeline = pin_timeline(pin, owner=False)
     assert [(c.from_status, c.to_status, c.role) for c in timeline] == [
         ("received", "acknowledged", "association"),
         ("acknowledged", "linked", "association"),
@@ -73,7 +73,7 @@ def test_a_name_is_shown_only_when_the_person_chose_it(elected_official):
     elected_official.save()
     pin = make_pin()
     pin_transition(pin_id=pin.pk, actor=elected_official, to="acknowledged", note="Vu", show_name=True)
-    assert pin_timeline(pin)[0].display_name == "Awa Diallo"
+    assert pin_timeline(pin, owner=False)[0].display_name == "Awa Diallo"
 
 
 def test_skipping_a_step_or_leaving_a_closed_status_is_409(elected_official):
@@ -96,6 +96,9 @@ def test_declining_needs_a_reason_that_its_author_then_reads(elected_official):
     )
     pin.refresh_from_db()
     assert (pin.status, pin.status_reason) == ("declined", "Hors compétence métropolitaine")
+    # One rule with the pin detail: its author reads why, the timeline tells strangers only that.
+    assert pin_timeline(pin, owner=True)[-1].note == "Hors compétence métropolitaine"
+    assert pin_timeline(pin, owner=False)[-1].note == ""
 
 
 @pytest.mark.parametrize("status", Pin.HIDDEN_STATUSES)
