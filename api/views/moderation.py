@@ -19,7 +19,7 @@ from api.serializers.moderation import (
     timeline_entry,
 )
 from api.views.clusters import valid
-from api.views.pins import PinsAPIView, device_hash, owned_by, signed_in
+from api.views.pins import PinsAPIView, device_hash, ip_hash, owned_by, signed_in
 from carto.errors import DomainError
 from carto.models import AuditEntry, Pin
 from carto.roles import Action, can, require
@@ -105,7 +105,11 @@ class PinCommentsView(PinsAPIView):
     def post(self, request, pk: int):
         data = valid(CommentInput, request.data)
         comment = comment_create(
-            pin_id=pk, text=data["text"], author=signed_in(request), device_hash=device_hash(request)
+            pin_id=pk,
+            text=data["text"],
+            author=signed_in(request),
+            device_hash=device_hash(request),
+            ip_hash=ip_hash(request),
         )
         # Its author learns whether it is shown or held, and why.
         body = {**comment_public(comment), "status": comment.status, "status_reason": comment.status_reason}

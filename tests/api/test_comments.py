@@ -82,3 +82,15 @@ def test_spammy_comments_are_held_and_comments_on_hidden_pins_are_refused(client
         ).status_code
         == 400
     )
+
+
+def test_rotating_device_tokens_from_one_network_hit_the_network_limit(client, settings):
+    settings.CARTO_THROTTLE_DEVICE_PER_HOUR = 100
+    settings.CARTO_THROTTLE_IP_PER_HOUR = 5
+    pin = make_pin()
+    codes = [
+        post(client, f"/api/pins/{pin.pk}/comments/", {"text": f"Moi aussi, bâtiment {n}"},
+             HTTP_X_DEVICE_TOKEN=f"fresh-token-{n:04d}", REMOTE_ADDR="203.0.113.50").status_code
+        for n in range(8)
+    ]  # fmt: skip
+    assert codes == [201] * 5 + [429] * 3
