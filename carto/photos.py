@@ -44,11 +44,18 @@ _DECODE_ERRORS = (OSError, EOFError, SyntaxError, ValueError, IndexError, TypeEr
 _EXTENSION_RE = re.compile(r"[a-z0-9]{1,8}")
 
 
+# Pixels we accept. A JPEG is decoded at 1/2..1/8 scale (libjpeg's draft mode), so a 40 Mpx phone photo
+# costs a few MB; PNG and WebP decode in full (4 bytes a pixel): a 148 KB 6,000 x 6,000 PNG took 144 MB.
+# bench/photo_memory.py measures the peak per upload.
+MAX_PIXELS_JPEG = 40_000_000
+MAX_PIXELS_FULL_DECODE = 12_000_000
+
+
 def photo_clean(
     data: bytes,
     *,
     max_bytes: int = 8_000_000,
-    max_pixels: int = 40_000_000,
+    max_pixels: int = MAX_PIXELS_JPEG,
     max_side: int = 1600,
 ) -> CleanPhoto:
     """Validate an uploaded photo and return a metadata-free, downsized re-encoding of it."""
@@ -90,7 +97,8 @@ def _clean(data: bytes, *, max_pixels: int, max_side: int) -> CleanPhoto:
         width, height = im.size
         if width <= 0 or height <= 0:
             raise InvalidInput("photo_not_an_image", "The file is not a readable image.")
-        if width * height > max_pixels:
+        full_decode = out_format != "JPEG"
+        if width * height > (min(max_pixels, MAX_PIXELS_FULL_DECODE) if full_decode else max_pixels):
             raise _too_many_pixels()
 
         target = _fit(width, height, max_side)

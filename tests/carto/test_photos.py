@@ -589,3 +589,18 @@ def test_warning_filters_are_left_as_they_were():
         photo_clean(_png_header_only(10_000, 10_000), max_pixels=10**12)
 
     assert warnings.filters == before
+
+
+def test_a_small_png_that_decodes_to_36_megapixels_is_refused_before_decoding():
+    """Attack pass: a 148 KB 6,000 x 6,000 PNG, under the JPEG limit, doubled the server's memory."""
+    data = _encode(Image.new("L", (6_000, 6_000)), "PNG")
+    assert len(data) < 200_000
+    with pytest.raises(InvalidInput) as excinfo:
+        photo_clean(data)
+    assert _code(excinfo) == "photo_too_many_pixels"
+
+
+def test_a_big_jpeg_is_still_accepted_since_it_is_decoded_at_reduced_scale():
+    data = _encode(Image.new("RGB", (6_000, 4_500), "red"), "JPEG", quality=70)
+    photo = photo_clean(data)
+    assert max(photo.width, photo.height) == 1600
