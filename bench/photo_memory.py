@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import io
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
