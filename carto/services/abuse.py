@@ -24,17 +24,22 @@ _REPEATED_CHAR_RE = re.compile(r"(.)\1{5,}", re.DOTALL)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 # One statement, so that two workers counting the same window can never both read the old value:
-# PostgreSQL serialises them on the unique (key, window_start) index. Several keys go in one round trip.
+# PostgreSQL serialises them on the unique (key, window_start) index. Several keys go in one round trip,
+# with the previous window's counts beside them (the sliding estimate below).
 _COUNT_SQL = """
-INSERT INTO carto_writecounter (key, window_start, count)
-SELECT key, %s, 1 FROM unnest(%s::varchar[]) AS key
-ON CONFLICT (key, window_start) DO UPDATE SET count = carto_writecounter.count + 1
-RETURNING key, count
+WITH hit AS (
+  INSERT INTO carto_writecounter (key, window_start, count)
+  SELECT key, %(start)s, 1 FROM unnest(%(keys)s::varchar[]) AS key
+  ON CONFLICT (key, window_start) DO UPDATE SET count = carto_writecounter.count + 1
+  RETURNING key, count
+)
+SELECT hit.key, hit.count, coalesce(previous.count, 0) FROM hit
+LEFT JOIN carto_writecounter previous ON previous.key = hit.key AND previous.window_start = %(previous)s
 """
 
 
 class Throttled(DomainError):
-    """Too many writes in the current window; `retry_after` is in seconds."""
+    """Too many writes in the last hour; `retry_after` is in seconds."""
 
     status = 429
 
@@ -47,14 +52,55 @@ def _window_start(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def counters_hit(keys: list[str], *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Add one write to each key in the current hour; return the new counts (atomic across processes)."""
+@dataclass(frozen=True)
+class Hits:
+    """A key's writes in the current hourly window and in the one before."""
+
+    current: int
+    previous: int
+
+    def sliding(self, elapsed: float) -> float:
+        """Writes in the last hour, estimated: the previous window weighted by the part of it still
+        within the hour (`elapsed` = share of the current window gone, 0..1)."""
+        return self.current + self.previous * (1.0 - elapsed)
+
+    def retry_after(self, limit: int, elapsed: float) -> int:
+        """Seconds until the estimate is back under `limit`, if no more writes come."""
+        window = WINDOW.total_seconds()
+        if self.current <= limit:  # the previous window's weight has to fade
+            needed = 1.0 - (limit - self.current) / self.previous if self.previous else elapsed
+            return max(1, int((needed - elapsed) * window) + 1)
+        # Wait for the next window, then for this one's weight to fade below the limit.
+        return int((1.0 - elapsed) * window + (1.0 - limit / self.current) * window) + 1
+
+
+def counters_hit(keys: list[str], *, now: dt.datetime | None = None) -> dict[str, Hits]:
+    """Add one write to each key in the current hour; return its counts (atomic across processes)."""
     start = _window_start(now or timezone.now())
     # Sorted keys: two transactions always lock the counter rows in the same order (no deadlock).
     keys = sorted({key[:100] for key in keys})
     with connection.cursor() as cursor:
-        cursor.execute(_COUNT_SQL, [start, keys])
-        return dict(cursor.fetchall())
+        cursor.execute(_COUNT_SQL, {"start": start, "keys": keys, "previous": start - WINDOW})
+        return {key: Hits(current, previous) for key, current, previous in cursor.fetchall()}
+
+
+def throttle(limits: dict[str, int], message: str, *, now: dt.datetime | None = None) -> None:
+    """Count one write on each key; raise Throttled when any key passes its hourly limit.
+
+    A sliding hour (the previous window weighted), not a clock hour: a burst at 10:59 and another at
+    11:00 count together, and Retry-After says when this key is under its limit again, not "the top of
+    the hour". Call it inside the write's transaction: a refusal rolls back the write and the counts.
+    """
+    now = now or timezone.now()
+    elapsed = (now - _window_start(now)).total_seconds() / WINDOW.total_seconds()
+    hits = counters_hit(list(limits), now=now)
+    over = [
+        hits[key[:100]].retry_after(limit, elapsed)
+        for key, limit in limits.items()
+        if hits[key[:100]].sliding(elapsed) > limit
+    ]
+    if over:
+        raise Throttled(message, retry_after=max(over))
 
 
 def throttle_writes(*, device_hash: str, ip_hash: str, commune_id: int | None) -> None:
@@ -71,12 +117,7 @@ def throttle_writes(*, device_hash: str, ip_hash: str, commune_id: int | None) -
     }
     present = {"device": device_hash, "ip": ip_hash, "area": commune_id}
     limits = {key: limit for key, limit in limits.items() if present[key.split(":")[1]]}
-    counts = counters_hit(list(limits), now=now)
-    if any(counts[key[:100]] > limit for key, limit in limits.items()):
-        retry_after = int((_window_start(now) + WINDOW - now).total_seconds()) + 1
-        raise Throttled(
-            "Too many pins sent from here recently; please try again later.", retry_after=retry_after
-        )
+    throttle(limits, "Too many pins sent from here recently; please try again later.", now=now)
 
 
 def throttle_network_on_pin(*, action: str, ip_hash: str, pin_id: int, limit: int) -> None:
@@ -89,15 +130,10 @@ def throttle_network_on_pin(*, action: str, ip_hash: str, pin_id: int, limit: in
     only held back when more than `limit` of them say "moi aussi" to the same pin within the hour; the
     others can in the next hour.
     """
-    if not ip_hash:
-        return
-    now = timezone.now()
-    key = f"{action}:ip:{ip_hash[:32]}:pin:{pin_id}"
-    if counters_hit([key], now=now)[key] > limit:
-        retry_after = int((_window_start(now) + WINDOW - now).total_seconds()) + 1
-        raise Throttled(
+    if ip_hash:
+        throttle(
+            {f"{action}:ip:{ip_hash[:32]}:pin:{pin_id}": limit},
             "Too many of these from your network on this pin; please try again later.",
-            retry_after=retry_after,
         )
 
 

@@ -42,11 +42,7 @@ def comment_create(
     if signed_in is None and ip_hash:
         # Rotating device tokens from one network (35 of 35 comments accepted in the attack pass).
         limits[f"comment:ip:{ip_hash[:32]}"] = settings.CARTO_THROTTLE_IP_PER_HOUR
-    counts = abuse.counters_hit(list(limits))
-    if any(counts[name[:100]] > limit for name, limit in limits.items()):
-        raise abuse.Throttled(
-            "Too many comments sent from here recently; please try again later.", retry_after=3600
-        )
+    abuse.throttle(limits, "Too many comments sent from here recently; please try again later.")
     held = not abuse.is_trusted(signed_in) and abuse.spam_score(text) >= abuse.SPAM_THRESHOLD
     return Comment.objects.create(
         pin=pin,

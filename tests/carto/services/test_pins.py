@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -59,12 +60,27 @@ def test_the_same_text_resent_by_a_device_raises_its_score():
 
 
 @pytest.mark.django_db
-def test_counter_hit_counts_within_the_hour_and_restarts_in_the_next():
+def test_counter_hit_counts_within_the_hour_and_carries_the_previous_window():
     now = timezone.now().replace(minute=10)
-    assert [abuse.counters_hit(["k", "j"], now=now)["k"] for _ in range(3)] == [1, 2, 3]
-    assert abuse.counters_hit(["k"], now=now + dt.timedelta(hours=1)) == {"k": 1}
+    assert [abuse.counters_hit(["k", "j"], now=now)["k"].current for _ in range(3)] == [1, 2, 3]
+    assert abuse.counters_hit(["k"], now=now + dt.timedelta(hours=1)) == {"k": abuse.Hits(1, 3)}
     assert WriteCounter.objects.filter(key="k").count() == 2
     assert WriteCounter.objects.get(key="j").count == 3
+
+
+@pytest.mark.django_db
+def test_the_throttle_slides_over_the_clock_hour_and_says_when_to_retry():
+    """Attack pass: the hourly throttles were clock hours, Retry-After ran to the top of the hour."""
+    start = timezone.now().replace(minute=50, second=0, microsecond=0)
+    for _ in range(10):
+        abuse.throttle({"burst": 10}, "x", now=start)
+    # 10:50 + 15 min = 11:05: a clock hour would start afresh; the last hour still holds the 10.
+    later = start + dt.timedelta(minutes=15)
+    with pytest.raises(abuse.Throttled) as refused, transaction.atomic():  # a refusal rolls back its count
+        abuse.throttle({"burst": 10}, "x", now=later)
+    # Under the limit again once the previous window's weight fades: well before 12:00, after 11:05.
+    assert 0 < refused.value.retry_after < 3600
+    abuse.throttle({"burst": 10}, "x", now=later + dt.timedelta(seconds=refused.value.retry_after + 60))
 
 
 @pytest.mark.django_db
