@@ -21,6 +21,7 @@ from api.errors import error_body
 from api.params import parse_since
 from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, Theme
+from carto.sql.orientation_tiles import orientation_tile
 from carto.sql.tiles import PinTileQuery, pin_tile, territory_tile
 from carto.stats.grid import AGGREGATE_MAX_ZOOM, MAX_ZOOM, map_version
 from carto.stats.heatmaps import month_of
@@ -182,4 +183,18 @@ def territory_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     zi, xi, yi = parse_tile(z, x, y)
     return _cached_tile(
         request, f"territories:{zi}/{xi}/{yi}", 0, lambda: territory_tile(zi, xi, yi), TERRITORY_MAX_AGE
+    )
+
+
+@require_GET
+@json_errors
+def orientation_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
+    """GET /api/tiles/orientation/{z}/{x}/{y}.mvt: layers rail_lines (z ≥ 10), stations (z ≥ 12), qpv (z ≥ 10).
+
+    Reference data like the territory outlines: it changes only when load_all or import_qpv_contours runs,
+    so it is cached the same way (a fixed version and a day's max-age), not by the pins' map version.
+    """
+    zi, xi, yi = parse_tile(z, x, y)
+    return _cached_tile(
+        request, f"orientation:{zi}/{xi}/{yi}", 0, lambda: orientation_tile(zi, xi, yi), TERRITORY_MAX_AGE
     )

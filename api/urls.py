@@ -12,7 +12,10 @@ from api.views import (
     map_clusters,
     moderation,
     pins,
+    places,
     stats,
+    stats_needs,
+    stats_qpv,
     territories,
     themes,
 )
@@ -20,6 +23,8 @@ from api.views import (
 urlpatterns = [
     path("territories/", territories.TerritoryListView.as_view(), name="territory-list"),
     path("territories/<str:code>/", territories.TerritoryDetailView.as_view(), name="territory-detail"),
+    path("places/", places.PlaceSearchView.as_view(), name="place-search"),
+    path("places/near/", places.PlaceNearView.as_view(), name="place-near"),
     path("actors/", actors.ActorListView.as_view(), name="actor-list"),
     path("actors/export.csv", actors.ActorExportView.as_view(), name="actor-export"),
     path("themes/", themes.ThemeListView.as_view(), name="theme-list"),
@@ -32,10 +37,15 @@ urlpatterns = [
     path("pins/<int:pk>/photos/", pins.PinPhotosView.as_view(), name="pin-photos"),
     path("tiles/pins/<str:z>/<str:x>/<str:y>.mvt", tiles.pin_tile_view, name="tile-pins"),
     path("tiles/territories/<str:z>/<str:x>/<str:y>.mvt", tiles.territory_tile_view, name="tile-territories"),
+    path(
+        "tiles/orientation/<str:z>/<str:x>/<str:y>.mvt", tiles.orientation_tile_view, name="tile-orientation"
+    ),
     path("pins/clusters/", map_clusters.PinClusterView.as_view(), name="pin-clusters"),
     path("stats/territories/", stats.TerritoryStatsView.as_view(), name="stats-territories"),
     path("stats/compare/", stats.CompareView.as_view(), name="stats-compare"),
     path("stats/hexbins/", stats.HexbinView.as_view(), name="stats-hexbins"),
+    path("stats/qpv/<str:code>/", stats_qpv.QpvVersusCommuneView.as_view(), name="stats-qpv"),
+    path("stats/needs/<str:code>/", stats_needs.NeedsView.as_view(), name="stats-needs"),
     path("clusters/", clusters.ClusterListView.as_view(), name="cluster-list"),
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="cluster-detail"),
     path("clusters/<int:pk>/merge/", clusters.ClusterMergeView.as_view(), name="cluster-merge"),

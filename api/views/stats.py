@@ -7,13 +7,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import parse_bbox
+from api.params import parse_bbox, parse_int
 from api.schema import FEATURE_COLLECTION
 from api.tiles import parse_pin_filters
 from carto.errors import InvalidInput
 from carto.stats.comparisons import LEVEL_FIELDS, StatsFilters, territories_compare, territory_stats
 from carto.stats.grid import AGGREGATE_MAX_ZOOM
 from carto.stats.heatmaps import hexbins
+from carto.stats.series import territories_series
 
 FILTER_PARAMETERS = [
     OpenApiParameter("theme", str, description="a theme or a group of themes (slug)"),
@@ -23,14 +24,15 @@ FILTER_PARAMETERS = [
 ]
 
 
-def _stats_filters(params) -> StatsFilters:
+def stats_filters(params) -> StatsFilters:
+    """The statistics' filters from the query string (theme, kind, since, until), each bad value a 400."""
     filters = parse_pin_filters(params)
     return StatsFilters(
         theme_ids=filters.theme_ids, kind=filters.kind, since=filters.since, until=filters.until
     )
 
 
-def _period(filters: StatsFilters) -> dict:
+def period_json(filters: StatsFilters) -> dict:
     return {
         "since": filters.since.isoformat() if filters.since else None,
         "until": filters.until.isoformat() if filters.until else None,
@@ -48,10 +50,10 @@ class TerritoryStatsView(APIView):
         ],
     )
     def get(self, request):
-        filters = _stats_filters(request.query_params)
+        filters = stats_filters(request.query_params)
         level = request.query_params.get("level", "")
         rows = territory_stats(level=level, filters=filters)
-        return Response({"level": level, "period": _period(filters), "territories": rows})
+        return Response({"level": level, "period": period_json(filters), "territories": rows})
 
 
 class CompareView(APIView):
@@ -61,14 +63,27 @@ class CompareView(APIView):
         responses={200: {"type": "object"}},
         parameters=[
             OpenApiParameter("territories", str, required=True, description="CODE,CODE,…"),
+            OpenApiParameter(
+                "series",
+                str,
+                enum=["month"],
+                description="month: each territory's pins per month too (the period's months, at most 36)",
+            ),
             *FILTER_PARAMETERS,
         ],
     )
     def get(self, request):
-        filters = _stats_filters(request.query_params)
+        filters = stats_filters(request.query_params)
         codes = request.query_params.get("territories", "").split(",")
+        series = request.query_params.get("series") or None
+        if series not in (None, "month"):
+            raise InvalidInput("invalid_series", "series must be month", fields={"series": [series[:40]]})
         rows = territories_compare(codes=codes, filters=filters)
-        return Response({"period": _period(filters), "territories": rows})
+        if series:  # a second statement, only when asked: the comparison itself stays one
+            by_code = territories_series(codes=[row["code"] for row in rows], filters=filters)
+            for row in rows:
+                row["series"] = by_code[row["code"]]
+        return Response({"period": period_json(filters), "territories": rows})
 
 
 class HexbinView(APIView):
@@ -87,17 +102,17 @@ class HexbinView(APIView):
         ],
     )
     def get(self, request):
-        raw = request.query_params.get("zoom", "")
-        if not raw.isdigit() or int(raw) > AGGREGATE_MAX_ZOOM:
-            raise InvalidInput(
-                "invalid_zoom",
-                f"zoom must be an integer between 0 and {AGGREGATE_MAX_ZOOM}",
-                fields={"zoom": [raw]},
-            )
+        zoom = parse_int(
+            request.query_params.get("zoom"),
+            "zoom",
+            default=None,
+            maximum=AGGREGATE_MAX_ZOOM,
+            code="invalid_zoom",
+        )
         bbox = parse_bbox(request.query_params.get("bbox"))
         filters = parse_pin_filters(request.query_params)
         body = hexbins(
-            zoom=int(raw),
+            zoom=zoom,
             bbox=bbox.extent if bbox else None,
             theme_ids=filters.theme_ids,
             kind=filters.kind,

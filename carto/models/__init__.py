@@ -14,9 +14,11 @@ from carto.models.clusters import (
 )
 from carto.models.moderation import Comment, Flag, StatusChange
 from carto.models.pins import Pin, PinPhoto, Support, WriteCounter
+from carto.models.places import PlaceName
 from carto.models.responses import Response, ResponseLink
 from carto.models.territories import Territory
 from carto.models.themes import Theme
+from carto.models.transit import RailLine, Station
 
 __all__ = [
     "Comment",
@@ -40,6 +42,9 @@ __all__ = [
     "PinCellTotal",
     "PinHex",
     "PinPhoto",
+    "PlaceName",
+    "RailLine",
+    "Station",
     "Support",
     "Territory",
     "Theme",

@@ -35,18 +35,18 @@ MAX_COMPARED = 12
 # and folds an unset filter's `NULL IS NULL OR …` away (Django binds client-side), so each request is
 # planned for the filters it has. Binding each value once also keeps psycopg's client-side quoting short:
 # the comparison's 31 placeholders took ~0.3 ms per request, against ~0.1 ms now.
-_REQUEST = """(
+REQUEST_SQL = """(
   SELECT %(statuses)s::text[] AS statuses, %(themes)s::int[] AS themes, %(kind)s::text AS kind,
          %(start)s::timestamptz AS start, %(since)s::timestamptz AS since, %(until)s::timestamptz AS until
 ) f"""
 # The pins counted, from `start`: the start of the previous period when there is a trend, else of the period.
-_PINS_WHERE = """p.status = ANY(f.statuses)
+PINS_WHERE_SQL = """p.status = ANY(f.statuses)
     AND (f.themes IS NULL OR p.theme_id = ANY(f.themes))
     AND (f.kind IS NULL OR p.kind = f.kind)
     AND (f.start IS NULL OR p.created_at >= f.start)
     AND (f.until IS NULL OR p.created_at < f.until)"""
 # The period's pins and supports, and the previous period's pins (none without `since`).
-_COUNTS = """count(*) FILTER (WHERE f.since IS NULL OR p.created_at >= f.since) AS pins,
+COUNTS_SQL = """count(*) FILTER (WHERE f.since IS NULL OR p.created_at >= f.since) AS pins,
     coalesce(sum(p.support_count) FILTER (WHERE f.since IS NULL OR p.created_at >= f.since), 0) AS supports,
     count(*) FILTER (WHERE p.created_at < f.since) AS previous"""
 
@@ -57,12 +57,12 @@ _COUNTS = """count(*) FILTER (WHERE f.since IS NULL OR p.created_at >= f.since) 
 _LEVEL_SQL = {
     level: f"""
 SELECT t.code, t.name, t.kind, t.population, th.slug, c.pins, c.supports, c.previous
-FROM {_REQUEST}
+FROM {REQUEST_SQL}
 CROSS JOIN carto_territory t
 LEFT JOIN LATERAL (
-  SELECT p.{column} AS territory_id, p.theme_id, {_COUNTS}
+  SELECT p.{column} AS territory_id, p.theme_id, {COUNTS_SQL}
   FROM carto_pin p
-  WHERE {_PINS_WHERE}
+  WHERE {PINS_WHERE_SQL}
   GROUP BY 1, 2
 ) c ON c.territory_id = t.id
 LEFT JOIN carto_theme th ON th.id = c.theme_id
@@ -78,18 +78,18 @@ ORDER BY t.code
 # a one-time filter on the territory's kind, and scans the pins only when the Métropole is asked for.
 _COMPARE_SQL = f"""
 SELECT t.code, t.name, t.kind, t.population, th.slug, c.pins, c.supports, c.previous
-FROM {_REQUEST}
+FROM {REQUEST_SQL}
 CROSS JOIN carto_territory t
 LEFT JOIN LATERAL (
-  SELECT p.theme_id, {_COUNTS}
+  SELECT p.theme_id, {COUNTS_SQL}
   FROM carto_pin p
-  WHERE {_PINS_WHERE}
+  WHERE {PINS_WHERE_SQL}
     AND t.id IN ({", ".join(f"p.{column}" for column in LEVEL_FIELDS.values())})
   GROUP BY 1
   UNION ALL
-  SELECT p.theme_id, {_COUNTS}
+  SELECT p.theme_id, {COUNTS_SQL}
   FROM carto_pin p
-  WHERE {_PINS_WHERE}
+  WHERE {PINS_WHERE_SQL}
     AND t.kind = %(metropole)s
   GROUP BY 1
 ) c ON true
@@ -103,7 +103,8 @@ def suppress_small(n: int) -> int | str:
     return SUPPRESSED if 0 < n < SMALL_COUNT else n
 
 
-def _rate(n: int, population: int | None) -> float | None:
+def per_1000(n: int, population: int | None) -> float | None:
+    """`n` per 1,000 inhabitants; None when the population is unknown or the count is small (suppressed)."""
     if not population or 0 < n < SMALL_COUNT:
         return None
     return round(n * 1000 / population, 6)
@@ -118,7 +119,7 @@ class StatsFilters:
 
 
 @dataclass
-class _Counted:
+class Counted:
     """One territory and its counts, gathered from the statement's rows (one per theme)."""
 
     code: str
@@ -129,7 +130,8 @@ class _Counted:
     previous: int = 0
 
 
-def _params(filters: StatsFilters) -> dict:
+def request_params(filters: StatsFilters) -> dict:
+    """The values REQUEST_SQL binds, from the filters (`start`: where the previous period begins)."""
     start = filters.since
     if filters.since:
         # The previous period has the same length and ends where this one starts; `until` defaults to now.
@@ -145,17 +147,21 @@ def _params(filters: StatsFilters) -> dict:
     }
 
 
-def _counted(sql: str, params: dict) -> dict[str, _Counted]:
-    """{code: counts} of the territories the statement returns, in its order."""
-    # Reads follow the router, as the ORM's would: on a replica when there is one.
+def fetch_all(sql: str, params: dict) -> list[tuple]:
+    """Run one statistics statement; reads follow the router, as the ORM's would (a replica if any)."""
     with connections[router.db_for_read(Pin)].cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    counted: dict[str, _Counted] = {}
+        return cursor.fetchall()
+
+
+def _counted(sql: str, params: dict) -> dict[str, Counted]:
+    """{code: counts} of the territories the statement returns, in its order."""
+    fetched = fetch_all(sql, params)
+    counted: dict[str, Counted] = {}
     for code, name, kind, population, slug, pins, supports, previous in fetched:
         territory = counted.get(code)
         if territory is None:
-            territory = counted[code] = _Counted(code, name, kind, population)
+            territory = counted[code] = Counted(code, name, kind, population)
         if slug is None:  # no pin at all: the LEFT JOIN's empty row
             continue
         territory.previous += previous
@@ -164,14 +170,16 @@ def _counted(sql: str, params: dict) -> dict[str, _Counted]:
     return counted
 
 
-def _trend(current: int, previous: int) -> dict:
+def trend_of(current: int, previous: int) -> dict:
+    """This period's pins against the previous period's; the change only when neither count is small."""
     change = None
     if current >= SMALL_COUNT and previous >= SMALL_COUNT:
         change = round((current - previous) * 100 / previous, 1)
     return {"current": suppress_small(current), "previous": suppress_small(previous), "change_pct": change}
 
 
-def _row(territory: _Counted, *, trend: bool) -> dict:
+def stats_row(territory: Counted, *, trend: bool) -> dict:
+    """The public statistics of one territory: small counts suppressed, their rates hidden."""
     pins = sum(n for n, _ in territory.by_theme.values())
     supports = sum(s for _, s in territory.by_theme.values())
     by_theme = {slug: territory.by_theme[slug][0] for slug in sorted(territory.by_theme)}
@@ -182,10 +190,10 @@ def _row(territory: _Counted, *, trend: bool) -> dict:
         "population": territory.population,
         "pins": suppress_small(pins),
         "supports": suppress_small(supports),
-        "per_1000": _rate(pins, territory.population),
+        "per_1000": per_1000(pins, territory.population),
         "by_theme": {slug: suppress_small(n) for slug, n in by_theme.items()},
-        "by_theme_per_1000": {slug: _rate(n, territory.population) for slug, n in by_theme.items()},
-        "trend": _trend(pins, territory.previous) if trend else None,
+        "by_theme_per_1000": {slug: per_1000(n, territory.population) for slug, n in by_theme.items()},
+        "trend": trend_of(pins, territory.previous) if trend else None,
     }
 
 
@@ -195,8 +203,8 @@ def territory_stats(*, level: str, filters: StatsFilters) -> list[dict]:
         raise InvalidInput(
             "invalid_level", f"level must be one of {', '.join(LEVEL_FIELDS)}", fields={"level": [str(level)]}
         )
-    counted = _counted(_LEVEL_SQL[level], {**_params(filters), "level": level})
-    return [_row(territory, trend=bool(filters.since)) for territory in counted.values()]
+    counted = _counted(_LEVEL_SQL[level], {**request_params(filters), "level": level})
+    return [stats_row(territory, trend=bool(filters.since)) for territory in counted.values()]
 
 
 def territories_compare(*, codes: list[str], filters: StatsFilters) -> list[dict]:
@@ -209,8 +217,8 @@ def territories_compare(*, codes: list[str], filters: StatsFilters) -> list[dict
             fields={"territories": codes},
         )
     # Unknown codes are found from the answer: checking them first would cost a round trip on every request.
-    counted = _counted(_COMPARE_SQL, {**_params(filters), "codes": codes})
+    counted = _counted(_COMPARE_SQL, {**request_params(filters), "codes": codes})
     unknown = [c for c in codes if c not in counted]
     if unknown:
         raise InvalidInput("unknown_territory", "unknown territory code", fields={"territories": unknown})
-    return [_row(counted[c], trend=bool(filters.since)) for c in codes]
+    return [stats_row(counted[c], trend=bool(filters.since)) for c in codes]

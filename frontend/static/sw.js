@@ -1,11 +1,11 @@
 // carto's service worker: the resident's page, its modules, pictograms and catalogues work without network.
 // Static files: cache first (their URLs change with a new VERSION). The page and themes: network first, cache
 // as fallback. Writes are never intercepted: the page's IndexedDB queue owns them.
-const VERSION = "carto-v3"; // v3: the card's cluster from the pin detail, "elsewhere in the Métropole" when similar
+const VERSION = "carto-v4"; // v4: the "where" search from /api/places/ (places.js), orientation layers
 const PICTOS = ["numerique", "acceder-droits", "equipement-connexion", "se-former", "emploi", "prevenir-risques",
   "creer", "participer-informer", "quotidien", "logement", "espace-public-proprete", "mobilite", "securite", "sante",
   "commerces-services", "espaces-verts", "jeunesse", "culture", "need", "proposal"];
-const MODULES = ["app", "api", "card", "flow", "i18n", "map", "mypins", "queue", "themes"];
+const MODULES = ["app", "api", "card", "flow", "i18n", "map", "mypins", "places", "queue", "themes"];
 const SHELL = [
   "/",
   "/api/themes/",

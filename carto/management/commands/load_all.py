@@ -1,4 +1,5 @@
-"""Load (idempotently) every reference dataset: territories, QPV (list, contours, populations), actors, themes."""
+"""Load (idempotently) every reference dataset: territories, QPV (list, contours, populations), IDFM lines and
+stations, actors, themes."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from carto.importers.qpv_contours import qpv_contours_import
 from carto.importers.responses import responses_import
 from carto.importers.territories import qpv_list_import, qpv_populations_import, territories_import
 from carto.importers.themes import themes_import
+from carto.importers.transit import rail_lines_import, stations_import
 from carto.roles import groups_ensure
 from carto.services.placement import pins_replace
+from carto.services.places import place_names_rebuild
 
 
 class Command(BaseCommand):
     help = (
-        "Load the real territories, QPV (list, contours, populations), local actors, themes and Grand Paris"
-        " responses (idempotent); pins are placed again when boundaries changed."
+        "Load the real territories, QPV (list, contours, populations), IDFM lines and stations, local actors,"
+        " themes and Grand Paris responses (idempotent); pins are placed again when boundaries changed."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +38,9 @@ class Command(BaseCommand):
                 qpv_list_import(data_dir=data_dir),
                 qpv_contours_import(path=data_dir / "qpv2024_mgp.geojson"),
                 qpv_populations_import(data_dir=data_dir),
+                # After the territories: stations are marked inside the Métropole by carto_place.
+                rail_lines_import(data_dir=data_dir),
+                stations_import(data_dir=data_dir),
                 themes_import(),
                 mediation_places_import(
                     path=data_dir / "lieux_mediation_numerique_idf.csv", progress=progress
@@ -48,6 +54,7 @@ class Command(BaseCommand):
             self.stdout.write(str(summary))
         if summaries[0].updated or summaries[2].updated:  # boundaries moved: pins are placed again
             pins_replace(progress=self.stdout.write)
+        self.stdout.write(f"place names: {place_names_rebuild()} searchable")
         self.stdout.write(f"roles: {len(groups_ensure())} groups")
 
     def _progress(self, done: int, total: int) -> None:

@@ -47,6 +47,11 @@ export function getPins(bbox, url) {
   return request(url || `/api/pins/?bbox=${bbox.map((n) => n.toFixed(5)).join(",")}`);
 }
 
+// Communes, arrondissements, QPV and stations matching the text, at any zoom (≤ 10, best first).
+export const getPlaces = (q, signal) => request(`/api/places/?${new URLSearchParams({ q })}`, { signal });
+// The nearest station within 1 km and the commune, arrondissement and QPV of a point.
+export const getNear = ({ lat, lon }, signal) => request(`/api/places/near/?${new URLSearchParams({ lat, lon })}`, { signal });
+
 export function getSimilar({ lat, lon, theme, text }, signal) {
   const q = new URLSearchParams({ lat, lon, theme, text: text || "" });
   return request(`/api/pins/similar/?${q}`, { signal });

@@ -3,66 +3,44 @@
 // /coverage/gaps.geojson over carto's own territory tiles; each cluster opens at #cluster-{id} from
 // /api/clusters/{id}/; a signed-in curator says of each pin there whether it is the same need (curate.js).
 // Every word from the i18n catalogues; every piece of data set with textContent.
-import { request } from "./api.js";
 import { curateButtons } from "./curate.js";
-import { clusterSentence, detectLanguage, setLanguage, t, themeLabel } from "./i18n.js";
-import { setThemes, theme } from "./themes.js";
+import {
+  $, BACKGROUND, EMPTY, dashboardMap, el, formatNumber, getJSON, mapLoaded, outlineLayers, startLanguage, themeName,
+} from "./dashboard.js";
+import { clusterSentence, t } from "./i18n.js";
+import { setThemes } from "./themes.js";
 
-const $ = (id) => document.getElementById(id);
-const BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
 const PALETTE = ["#b3261e", "#3d3d6b", "#00707f", "#8a4b08", "#6a1b9a", "#2e7d32", "#c2185b", "#455a64"];
-const EMPTY = { type: "FeatureCollection", features: [] };
 const main = document.querySelector("main");
 const state = { minimum: Number(main.dataset.defaultMin) || 2, coverage: null, points: EMPTY, selected: null };
 const curator = main.dataset.curator === "1"; // moderators and associations (the view asks carto's is_curator)
 
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-};
 const colourOf = (id) => PALETTE[id % PALETTE.length];
-const themeName = (slug) => (theme(slug) ? themeLabel(theme(slug)) : slug);
-const number = (n) => Number(n || 0).toLocaleString(document.documentElement.lang || "fr");
+const number = (n) => formatNumber(n || 0);
 const maybe = (key, fallback) => (t(key) === key ? fallback : t(key));
 const distanceText = (m) =>
   m < 1000 ? t("card.distance_m", { m: Math.round(m) }) : t("card.distance_km", { km: (m / 1000).toFixed(1) });
 
-const map = new maplibregl.Map({
-  container: "coverage-map",
-  bounds: BOUNDS,
-  dragRotate: false,
-  attributionControl: { customAttribution: "Etalab / IGN, INSEE, ANCT — Licence Ouverte" },
-  style: {
-    version: 8,
-    sources: {
-      territories: { type: "vector", tiles: [`${location.origin}/api/tiles/territories/{z}/{x}/{y}.mvt`], maxzoom: 14 },
-      gaps: { type: "geojson", data: EMPTY },
-    },
-    layers: [
-      { id: "background", type: "background", paint: { "background-color": "#f3f1ea" } },
-      { id: "communes-fill", type: "fill", source: "territories", "source-layer": "communes",
-        paint: { "fill-color": "#ffffff", "fill-opacity": 0.75 } },
-      { id: "communes-line", type: "line", source: "territories", "source-layer": "communes",
-        paint: { "line-color": "#8a8a8a", "line-width": 0.6 } },
-      { id: "ept-line", type: "line", source: "territories", "source-layer": "ept",
-        paint: { "line-color": "#3d3d6b", "line-width": 1.6 } },
-      { id: "gaps", type: "circle", source: "gaps",
-        paint: {
-          "circle-color": ["to-color", ["get", "colour"]],
-          "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 4, 14, 8],
-          "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1.2,
-        } },
-      { id: "gaps-selected", type: "circle", source: "gaps", filter: ["==", ["get", "cluster"], -1],
-        paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 8, 14, 13],
-          "circle-stroke-color": "#ffbf47", "circle-stroke-width": 3 } },
-    ],
-  },
+const map = dashboardMap($("coverage-map"), {
+  sources: { gaps: { type: "geojson", data: EMPTY } },
+  layers: [
+    BACKGROUND,
+    { id: "communes-fill", type: "fill", source: "territories", "source-layer": "communes",
+      paint: { "fill-color": "#ffffff", "fill-opacity": 0.75 } },
+    ...outlineLayers(),
+    { id: "gaps", type: "circle", source: "gaps",
+      paint: {
+        "circle-color": ["to-color", ["get", "colour"]],
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 4, 14, 8],
+        "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 1.2,
+      } },
+    { id: "gaps-selected", type: "circle", source: "gaps", filter: ["==", ["get", "cluster"], -1],
+      paint: { "circle-color": "rgba(0,0,0,0)", "circle-radius": ["interpolate", ["linear"], ["zoom"], 9, 8, 14, 13],
+        "circle-stroke-color": "#ffbf47", "circle-stroke-width": 3 } },
+  ],
 });
-map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
 window.cartoCoverage = map; // for tests and debugging
-const mapReady = new Promise((resolve) => map.on("load", resolve));
+const mapReady = mapLoaded(map);
 
 map.on("click", "gaps", (e) => { window.location.hash = `cluster-${e.features[0].properties.cluster}`; });
 map.on("mouseenter", "gaps", () => { map.getCanvas().style.cursor = "pointer"; });
@@ -81,12 +59,11 @@ async function load({ detail = true } = {}) {
   document.body.dataset.state = "loading";
   try {
     const [cov, points] = await Promise.all([
-      request(`/api/coverage/?min_territories=${state.minimum}`),
-      request(`/coverage/gaps.geojson?min_territories=${state.minimum}`),
+      getJSON(`/api/coverage/?min_territories=${state.minimum}`),
+      getJSON(`/coverage/gaps.geojson?min_territories=${state.minimum}`),
     ]);
-    if (cov.status !== 200 || points.status !== 200) throw new Error(String(cov.status));
-    state.coverage = cov.body;
-    state.points = points.body;
+    state.coverage = cov;
+    state.points = points;
   } catch {
     $("gaps-count").textContent = t("coverage.error");
     document.body.dataset.state = "error";
@@ -171,19 +148,19 @@ async function select() {
     const bounds = points.reduce((b, p) => b.extend(p), new maplibregl.LngLatBounds(points[0], points[0]));
     map.fitBounds(bounds, { padding: 60, maxZoom: 14, duration: 400 });
   }
-  let res;
+  let cluster;
   try {
-    res = await request(`/api/clusters/${id}/`);
+    cluster = await getJSON(`/api/clusters/${id}/`);
   } catch {
-    res = null;
+    cluster = null;
   }
   if (state.selected !== id) return;
-  if (!res || res.status !== 200) {
+  if (!cluster) {
     detail.replaceChildren(el("p", "error", t("coverage.error")));
     detail.hidden = false;
     return;
   }
-  renderDetail(res.body);
+  renderDetail(cluster);
 }
 
 function highlight(id) {
@@ -255,12 +232,15 @@ function renderDetail(c, message = "") {
 }
 
 async function start() {
-  document.body.classList.add("coverage");
-  const language = detectLanguage();
-  $("lang").value = language;
-  const [, themes] = await Promise.all([setLanguage(language), request("/api/themes/").catch(() => null)]);
-  setThemes((themes && themes.body) || []);
-  document.title = t("coverage.title");
+  const [, themes] = await Promise.all([
+    startLanguage("coverage.title", () => {
+      fillMinimum();
+      render();
+      select();
+    }),
+    getJSON("/api/themes/").catch(() => null),
+  ]);
+  setThemes(themes || []);
   const fromUrl = Number(new URLSearchParams(window.location.search).get("min_territories"));
   if (fromUrl >= 1) state.minimum = Math.min(Math.floor(fromUrl), 8);
   fillMinimum();
@@ -270,13 +250,6 @@ async function start() {
     url.searchParams.set("min_territories", String(state.minimum));
     window.history.replaceState(null, "", url);
     load();
-  });
-  $("lang").addEventListener("change", async (e) => {
-    await setLanguage(e.target.value);
-    document.title = t("coverage.title");
-    fillMinimum();
-    render();
-    select();
   });
   window.addEventListener("hashchange", select);
   await load();

@@ -2,8 +2,9 @@
 // elsewhere in the Métropole), then the confirmation.
 import { getSimilar, support } from "./api.js";
 import { clusterSentence, lang, t, themeEasy, themeLabel } from "./i18n.js";
-import { communeAt, featureCentre, findCommunes } from "./map.js";
+import { communeAt } from "./map.js";
 import { remember } from "./mypins.js";
+import { setupNearLine, setupPlaceSearch } from "./places.js";
 import { enqueue, flush, onSettled, pending } from "./queue.js";
 import { groups, leaves, paintPicto, picto, theme } from "./themes.js";
 
@@ -30,6 +31,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
     sheet.classList.toggle("compact", step === "where");
     centrePin.hidden = step !== "where";
     sheet.dataset.current = step;
+    if (step === "where") near.refresh();
     // Focus the new step's heading so a screen reader announces it and keyboard order restarts there.
     sheet.querySelector(`[data-step="${step}"] h2`).focus();
   }
@@ -39,8 +41,8 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
     $("#pin-text").value = "";
     $("#pin-photo").value = "";
     $("#photo-name").textContent = "";
-    $("#place-search").value = "";
-    $("#place-results").replaceChildren();
+    placeSearch.reset();
+    near.clear();
     $("#what-error").textContent = "";
     $("#words-error").textContent = "";
     if (aidant) $("#consent").checked = false;
@@ -67,23 +69,10 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
     );
   });
-  $("#place-search").addEventListener("input", (e) => {
-    const results = $("#place-results");
-    results.replaceChildren();
-    for (const feature of findCommunes(map, e.target.value)) {
-      const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = feature.properties.name;
-      button.addEventListener("click", () => {
-        map.fitBounds(featureCentre(feature), { padding: 20, animate: false });
-        results.replaceChildren();
-        e.target.value = feature.properties.name;
-      });
-      li.append(button);
-      results.append(li);
-    }
-  });
+  // Any commune, arrondissement, QPV or station, at any zoom (the API, not what the map has loaded).
+  const placeSearch = setupPlaceSearch({ map, input: $("#place-search"), list: $("#place-results"), status: $("#place-status") });
+  // What is near the centre pin, while the resident chooses where.
+  const near = setupNearLine({ map, line: $("#place-near"), isActive: () => !sheet.hidden && sheet.dataset.current === "where" });
 
   // --- what --------------------------------------------------------------------------------------------
   function renderThemes() {

@@ -8,6 +8,10 @@ export const METROPOLE_BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
 export const PIN_LAYER = "pins"; // source-layer name written by carto/sql/tiles.py
 export const POINTS_MIN_ZOOM = 13; // below this the tiles hold aggregated cells (carto.stats.grid)
 const PINS_MAX_TILE_ZOOM = 14; // deeper zooms reuse (overzoom) the z14 tiles: same points, fewer requests
+// Orientation without a street basemap (carto/sql/orientation_tiles.py): rail lines and QPV outlines from
+// z10, stations from z12, their names in the z14 tiles (overzoomed deeper).
+const ORIENTATION_MIN_ZOOM = 10;
+const STATION_NAMES_MIN_ZOOM = 14;
 
 // `v` only changes the URL (so the browser's HTTP cache is bypassed) after this phone wrote a pin.
 const pinTiles = (v) => `${location.origin}/api/tiles/pins/{z}/{x}/{y}.mvt${v ? `?v=${v}` : ""}`;
@@ -21,6 +25,8 @@ export function baseStyle(basemapUrl) {
       arrondissements: { type: "geojson", data: "/api/territories/?kind=arrondissement" },
       actors: { type: "geojson", data: "/api/actors/?mgp=true&bbox=2.14,48.64,2.62,49.02" },
       pins: { type: "vector", tiles: [pinTiles()], minzoom: 0, maxzoom: PINS_MAX_TILE_ZOOM },
+      orientation: { type: "vector", tiles: [`${location.origin}/api/tiles/orientation/{z}/{x}/{y}.mvt`],
+        minzoom: ORIENTATION_MIN_ZOOM, maxzoom: 14 },
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f3f1ea" } },
@@ -29,6 +35,23 @@ export function baseStyle(basemapUrl) {
         paint: { "line-color": "#9a9a9a", "line-width": 0.6, "line-dasharray": [2, 2] } },
       { id: "communes-line", type: "line", source: "communes", paint: { "line-color": "#8a8a8a", "line-width": 0.8 } },
       { id: "ept-line", type: "line", source: "ept", paint: { "line-color": "#3d3d6b", "line-width": 2 } },
+      // Under the pins: QPV outlines dashed, the lines in their official colours, the stations and their names.
+      { id: "qpv-outline", type: "line", source: "orientation", "source-layer": "qpv",
+        paint: { "line-color": "#8c2f6b", "line-width": 1.4, "line-dasharray": [3, 2] } },
+      { id: "rail-lines", type: "line", source: "orientation", "source-layer": "rail_lines",
+        layout: { "line-cap": "round", "line-join": "round" },
+        paint: { "line-color": ["get", "colour"], "line-opacity": ["match", ["get", "mode"], "TER", 0.5, 0.9],
+          "line-width": ["interpolate", ["linear"], ["zoom"], 10, ["match", ["get", "mode"], ["METRO", "RER", "TRAMWAY"], 1.5, 0.8],
+            14, ["match", ["get", "mode"], ["METRO", "RER", "TRAMWAY"], 3, 1.5], 17, 5] } },
+      { id: "stations", type: "circle", source: "orientation", "source-layer": "stations",
+        paint: { "circle-color": "#ffffff", "circle-stroke-color": ["get", "colour"], "circle-stroke-width": 2,
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 2.5, 16, 5] } },
+      { id: "station-names", type: "symbol", source: "orientation", "source-layer": "stations",
+        minzoom: STATION_NAMES_MIN_ZOOM,
+        // No glyph server: MapLibre draws the letters with the browser's own sans-serif font.
+        layout: { "text-field": ["get", "name"], "text-font": ["sans-serif"], "text-size": 12,
+          "text-anchor": "top", "text-offset": [0, 0.7], "text-max-width": 8 },
+        paint: { "text-color": "#1b1b1b", "text-halo-color": "#ffffff", "text-halo-width": 1.5 } },
       { id: "actors", type: "circle", source: "actors", layout: { visibility: "none" },
         paint: { "circle-radius": 5, "circle-color": "#00707f", "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
       // Low zooms: one circle per grid cell, its area growing with the number of pins in the cell.
@@ -56,7 +79,7 @@ export function createMap(container) {
     style: baseStyle(container.dataset.basemapUrl),
     bounds: METROPOLE_BOUNDS,
     dragRotate: false,
-    attributionControl: { customAttribution: "Etalab / IGN, INSEE, ANCT — Licence Ouverte" },
+    attributionControl: { customAttribution: "Etalab / IGN, INSEE, ANCT — Licence Ouverte · Île-de-France Mobilités — ODbL" },
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
@@ -103,29 +126,3 @@ export function communeAt(map, lngLat) {
   const hit = map.queryRenderedFeatures(point, { layers: ["communes-fill"] })[0];
   return hit ? hit.properties.name : "";
 }
-
-// Communes whose name starts with (or contains) the typed text, for the "where" search.
-export function findCommunes(map, text) {
-  const needle = normalise(text);
-  if (needle.length < 2) return [];
-  const seen = new Map();
-  for (const f of map.querySourceFeatures("communes")) {
-    const name = f.properties.name;
-    if (!seen.has(name) && normalise(name).includes(needle)) seen.set(name, f);
-  }
-  return [...seen.values()].slice(0, 6);
-}
-
-export function featureCentre(feature) {
-  let [minX, minY, maxX, maxY] = [180, 90, -180, -90];
-  const walk = (c) => {
-    if (typeof c[0] === "number") {
-      minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
-      minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
-    } else c.forEach(walk);
-  };
-  walk(feature.geometry.coordinates);
-  return [[minX, minY], [maxX, maxY]];
-}
-
-const normalise = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replaceAll("-", " ");
