@@ -79,6 +79,9 @@ CARTO_THROTTLE_IP_PER_HOUR = env.int("CARTO_THROTTLE_IP_PER_HOUR", default=120)
 CARTO_THROTTLE_AREA_PER_HOUR = env.int("CARTO_THROTTLE_AREA_PER_HOUR", default=200)
 # Anonymous "moi aussi" on one pin from one network (IP) per hour (carto.services.abuse).
 CARTO_SUPPORTS_PER_NETWORK_PER_PIN_HOUR = env.int("CARTO_SUPPORTS_PER_NETWORK_PER_PIN_HOUR", default=8)
+# Anonymous reports ("flags") per device and per network per hour (carto.services.moderation.pin_flag).
+CARTO_FLAGS_PER_DEVICE_PER_HOUR = env.int("CARTO_FLAGS_PER_DEVICE_PER_HOUR", default=5)
+CARTO_FLAGS_PER_NETWORK_PER_HOUR = env.int("CARTO_FLAGS_PER_NETWORK_PER_HOUR", default=20)
 CARTO_PREMODERATION_NEW_DEVICE_PINS = env.int("CARTO_PREMODERATION_NEW_DEVICE_PINS", default=5)
 if CARTO_PINS_MAX_FEATURES < CARTO_PINS_PAGE_SIZE:
     raise ImproperlyConfigured("CARTO_PINS_MAX_FEATURES must be >= CARTO_PINS_PAGE_SIZE")

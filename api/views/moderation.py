@@ -57,7 +57,11 @@ class PinFlagView(PinsAPIView):
     def post(self, request, pk: int):
         data = valid(FlagInput, request.data)
         result = pin_flag(
-            pin_id=pk, reason=data["reason"], user=signed_in(request), device_hash=device_hash(request)
+            pin_id=pk,
+            reason=data["reason"],
+            user=signed_in(request),
+            device_hash=device_hash(request),
+            ip_hash=ip_hash(request),
         )
         return Response(
             {"flagged": True, "reason": result.flag.reason}, status=201 if result.created else 200

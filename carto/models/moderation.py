@@ -25,6 +25,8 @@ class Flag(models.Model):
     pin = models.ForeignKey("carto.Pin", on_delete=models.CASCADE, related_name="flags")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     device_hash = models.CharField(max_length=64, blank=True)
+    # The flagger's network (keyed hash of the IP address): auto-hide needs several distinct networks.
+    ip_hash = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when a moderator reviewed the pin (hid or restored it): reviewed flags no longer count.

@@ -6,8 +6,10 @@ Every status change here moves the pin out of, or back into, its cluster; the ma
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -16,6 +18,7 @@ from django.utils import timezone
 from carto.errors import DomainError, InvalidInput
 from carto.models import Flag, Pin, PinCluster, StatusChange
 from carto.roles import Action, require, role_label
+from carto.services import abuse
 
 # One audit helper for every curator, moderator and official action.
 from carto.services.cluster_curation import audit
@@ -23,9 +26,13 @@ from carto.services.clustering import cluster_assign, cluster_refresh, cluster_u
 from carto.services.pins import clean_text
 from carto.stats.grid import map_version_bump
 
-# Distinct flaggers (open flags) from which a visible pin is hidden pending review.
+# Open flags from this many distinct networks (IP hashes) within AUTO_HIDE_WINDOW hide a visible pin
+# pending review: three fresh device tokens from one address could hide any pin (attack pass).
 AUTO_HIDE_FLAGS = 3
+AUTO_HIDE_WINDOW = dt.timedelta(hours=48)
 AUTO_HIDE_REASON = "Hidden pending review: several people reported this pin."
+# A pin that this many people support goes to the moderation queue instead of disappearing.
+REVIEW_NOT_HIDE_SUPPORTS = 5
 REASON_MAX_LENGTH = 500
 QUEUE_LIMIT = 200
 
@@ -82,8 +89,11 @@ def _resolve_flags(pin: Pin) -> None:
 
 
 @transaction.atomic(durable=True)
-def pin_flag(*, pin_id: int, reason: str, user: User | None = None, device_hash: str = "") -> FlagResult:
-    """Record one flag per flagger; the AUTO_HIDE_FLAGS-th distinct flagger hides the pin for review."""
+def pin_flag(
+    *, pin_id: int, reason: str, user: User | None = None, device_hash: str = "", ip_hash: str = ""
+) -> FlagResult:
+    """Record one flag per flagger; flags from AUTO_HIDE_FLAGS distinct networks hide the pin for review
+    (unless many people support it: then it waits in the moderation queue, visible)."""
     if reason not in Flag.Reason.values:
         raise InvalidInput(
             "invalid_reason",
@@ -102,13 +112,21 @@ def pin_flag(*, pin_id: int, reason: str, user: User | None = None, device_hash:
     flagger = {"user": signed_in} if signed_in else {"device_hash": device_hash}
     try:
         with transaction.atomic():
-            flag = Flag.objects.create(pin=pin, reason=reason, **flagger)
+            flag = Flag.objects.create(pin=pin, reason=reason, ip_hash=ip_hash, **flagger)
             created = True
     except IntegrityError:
         flag = Flag.objects.get(pin=pin, **flagger)
         created = False
-    open_flags = Flag.objects.filter(pin=pin, resolved_at__isnull=True).count()
-    if created and open_flags >= AUTO_HIDE_FLAGS:
+    if created and signed_in is None:
+        # A flag budget per device and per network (a refusal rolls this flag back).
+        limits = {
+            f"flag:device:{device_hash}": settings.CARTO_FLAGS_PER_DEVICE_PER_HOUR,
+            f"flag:ip:{ip_hash[:32]}": settings.CARTO_FLAGS_PER_NETWORK_PER_HOUR,
+        }
+        limits = {key: limit for key, limit in limits.items() if not key.endswith(":")}
+        abuse.throttle(limits, "Too many reports sent from here recently; please try again later.")
+    networks = _flagging_networks(pin)
+    if created and networks >= AUTO_HIDE_FLAGS and pin.support_count < REVIEW_NOT_HIDE_SUPPORTS:
         pin_set_status(
             pin=pin,
             to=Pin.Status.HIDDEN,
@@ -118,9 +136,19 @@ def pin_flag(*, pin_id: int, reason: str, user: User | None = None, device_hash:
             public=False,
         )
         audit(
-            actor=None, action="pin_auto_hide", obj=pin, reason=AUTO_HIDE_REASON, data={"flags": open_flags}
+            actor=None, action="pin_auto_hide", obj=pin, reason=AUTO_HIDE_REASON, data={"networks": networks}
         )
     return FlagResult(flag=flag, created=created, hidden=pin.status == Pin.Status.HIDDEN)
+
+
+def _flagging_networks(pin: Pin) -> int:
+    """Distinct networks among the pin's open flags of the last AUTO_HIDE_WINDOW (a flag without a
+    network, from a signed-in account, counts as its own)."""
+    recent = Flag.objects.filter(
+        pin=pin, resolved_at__isnull=True, created_at__gte=timezone.now() - AUTO_HIDE_WINDOW
+    )
+    with_ip = recent.exclude(ip_hash="").values("ip_hash").distinct().count()
+    return with_ip + recent.filter(ip_hash="").count()
 
 
 @transaction.atomic(durable=True)

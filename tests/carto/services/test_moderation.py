@@ -129,3 +129,41 @@ def test_a_reason_is_required(moderator):
     with pytest.raises(DomainError) as refused:
         pin_hide(pin_id=make_pin().pk, actor=moderator, reason="  ")
     assert refused.value.code == "invalid_reason"
+
+
+@pytest.mark.django_db
+def test_three_fresh_device_tokens_from_one_network_do_not_hide_a_pin():
+    """Attack pass: three flags from one IP with three fresh X-Device-Tokens hid any pin."""
+    pin = make_pin()
+    for device in ("fresh-1", "fresh-2", "fresh-3"):
+        assert not pin_flag(pin_id=pin.pk, reason="spam", device_hash=device, ip_hash="one-network").hidden
+    assert not pin_flag(pin_id=pin.pk, reason="spam", device_hash="fresh-4", ip_hash="second-network").hidden
+    assert pin_flag(pin_id=pin.pk, reason="spam", device_hash="fresh-5", ip_hash="third-network").hidden
+
+
+@pytest.mark.django_db
+def test_a_much_supported_pin_goes_to_review_instead_of_disappearing(moderator):
+    from carto.services.moderation import REVIEW_NOT_HIDE_SUPPORTS, moderation_queue
+    from carto.services.supports import pin_support
+
+    pin = make_pin()
+    for n in range(REVIEW_NOT_HIDE_SUPPORTS):
+        pin_support(pin_id=pin.pk, device_hash=f"neighbour-{n}")
+    for n in range(3):
+        assert not pin_flag(pin_id=pin.pk, reason="insult", device_hash=f"f{n}", ip_hash=f"net-{n}").hidden
+    pin.refresh_from_db()
+    assert pin.is_visible
+    assert pin.pk in [p.pk for p in moderation_queue(actor=moderator)["flagged"]]
+
+
+@pytest.mark.django_db
+def test_one_device_and_one_network_have_a_flag_budget(settings):
+    from carto.services.abuse import Throttled
+
+    settings.CARTO_FLAGS_PER_DEVICE_PER_HOUR = 3
+    pins = [make_pin() for _ in range(4)]
+    for pin in pins[:3]:
+        pin_flag(pin_id=pin.pk, reason="spam", device_hash="busy-device", ip_hash="net")
+    with pytest.raises(Throttled):
+        pin_flag(pin_id=pins[3].pk, reason="spam", device_hash="busy-device", ip_hash="net")
+    assert not Flag.objects.filter(pin=pins[3]).exists()  # rolled back with the refusal
