@@ -101,3 +101,10 @@ def parse_since(value: str | None, name: str = "since") -> dt.datetime | None:
     if parsed.tzinfo is None:
         parsed = timezone.make_aware(parsed)
     return parsed
+
+
+def valid(serializer_class, data):
+    """The validated data of a DRF input serializer (its errors become the one 400 shape)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

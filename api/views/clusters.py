@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response as APIResponse
 from rest_framework.views import APIView
 
-from api.params import parse_int
+from api.params import parse_int, valid
 from api.serializers.clusters import (
     DecisionInput,
     LinkInput,
@@ -35,12 +35,6 @@ from carto.services.linking import (
 LIST_LIMIT = 100
 LIST_MAX = 500
 DETAIL_PINS = 200
-
-
-def valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def cluster_detail(cluster_id: int) -> dict:

@@ -6,7 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from api.params import parse_int
+from api.params import parse_int, valid
+from api.requester import device_hash, ip_hash, owned_by, signed_in
 from api.serializers.moderation import (
     CommentInput,
     FlagInput,
@@ -18,8 +19,7 @@ from api.serializers.moderation import (
     queue_item,
     timeline_entry,
 )
-from api.views.clusters import valid
-from api.views.pins import PinsAPIView, device_hash, ip_hash, owned_by, signed_in
+from api.views.pins import PinsAPIView
 from carto.errors import DomainError
 from carto.models import AuditEntry, Pin
 from carto.roles import Action, can, require

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.params import is_id, parse_bbox, parse_int, parse_since
+from api.requester import device_hash, ip_hash, owned_by, signed_in
 from api.schema import DEVICE_TOKEN
 from api.serializers.clusters import cluster_brief
 from api.serializers.pins import (
@@ -30,12 +31,10 @@ from carto.models import Pin, Territory, Theme
 from carto.services import abuse
 from carto.services.pin_photos import photo_url, pin_photo_add
 from carto.services.pins import pin_submit
-from carto.services.privacy import keyed_hash
 from carto.services.similar import pins_similar
 from carto.services.supports import pin_support, pin_unsupport
 
 BATCH_MAX = 50
-DEVICE_TOKEN_LENGTHS = (16, 200)
 
 
 def escape_json(body: bytes) -> bytes:
@@ -49,35 +48,6 @@ class EscapingJSONRenderer(JSONRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return escape_json(super().render(data, accepted_media_type, renderer_context))
-
-
-def device_hash(request) -> str:
-    """The keyed hash of the X-Device-Token header ("" when absent); the token itself is never kept."""
-    token = request.headers.get("X-Device-Token", "")
-    if not token:
-        return ""
-    low, high = DEVICE_TOKEN_LENGTHS
-    if not (low <= len(token) <= high):
-        raise InvalidInput("invalid_device_token", f"X-Device-Token must be {low} to {high} characters.")
-    return keyed_hash(token, purpose="device")
-
-
-def ip_hash(request) -> str:
-    return keyed_hash(request.META.get("REMOTE_ADDR", ""), purpose="ip")
-
-
-def signed_in(request):
-    return request.user if request.user.is_authenticated else None
-
-
-def owned_by(request) -> Q | None:
-    """Pins the requester made (same device token, or same signed-in author), or None for strangers."""
-    clauses = Q()
-    if device := device_hash(request):
-        clauses |= Q(device_hash=device)
-    if user := signed_in(request):
-        clauses |= Q(author=user)
-    return clauses or None
 
 
 class PinsAPIView(APIView):

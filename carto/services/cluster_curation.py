@@ -1,5 +1,5 @@
-"""Curator actions on clusters (merge, split, rename, "same need" / "not the same need"), the curator
-check, and the audit row that every curator, moderator or official action writes.
+"""Curator actions on clusters (merge, split, rename, "same need" / "not the same need") and the curator
+check.
 
 Curators' words name pins, not clusters, so that cluster_rebuild can replay them after a recluster:
 merges, splits and decisions are stored as pairs of pins (ClusterDecision: must-link / cannot-link),
@@ -11,8 +11,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from carto.errors import InvalidInput, NotAllowed
-from carto.models import AuditEntry, Cluster, ClusterDecision, ClusterOverride, Pin, PinCluster
+from carto.models import Cluster, ClusterDecision, ClusterOverride, Pin, PinCluster
 from carto.roles import Action, can
+from carto.services.audit import audit
 from carto.services.clustering import LABEL_LENGTH, cluster_refresh
 
 
@@ -24,18 +25,6 @@ def is_curator(user) -> bool:
 def require_curator(user) -> None:
     if not is_curator(user):
         raise NotAllowed("not_a_curator", "Only moderators and associations may curate clusters.")
-
-
-def audit(*, actor, action: str, obj, reason: str = "", data: dict | None = None) -> AuditEntry:
-    """Record who did what to which object (every curator action writes one)."""
-    return AuditEntry.objects.create(
-        actor=actor if actor and actor.is_authenticated else None,
-        action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=str(obj.pk),
-        reason=reason[:500],
-        data=data or {},
-    )
 
 
 def _anchor(cluster: Cluster, *, besides: int | None = None) -> int:

@@ -11,7 +11,7 @@ from carto.errors import DomainError, InvalidInput
 from carto.models import Comment, Pin
 from carto.roles import Action, Role, require, role_label
 from carto.services import abuse
-from carto.services.cluster_curation import audit
+from carto.services.audit import audit
 from carto.services.moderation import clean_reason
 from carto.services.pins import clean_text
 

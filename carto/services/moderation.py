@@ -19,9 +19,7 @@ from carto.errors import DomainError, InvalidInput
 from carto.models import Flag, Pin, PinCluster, StatusChange
 from carto.roles import Action, require, role_label
 from carto.services import abuse
-
-# One audit helper for every curator, moderator and official action.
-from carto.services.cluster_curation import audit
+from carto.services.audit import audit
 from carto.services.clustering import cluster_assign, cluster_refresh, cluster_unassign
 from carto.services.pins import clean_text
 from carto.stats.grid import map_version_bump

@@ -12,7 +12,7 @@ from django.db import transaction
 from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, StatusChange
 from carto.roles import TRANSITIONS, require, role_label
-from carto.services.cluster_curation import audit
+from carto.services.audit import audit
 from carto.services.moderation import REASON_MAX_LENGTH, pin_set_status
 
 NAME_MAX_LENGTH = 150
