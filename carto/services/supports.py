@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, Support
 from carto.services import abuse
+from carto.stats.grid import map_version_bump
 
 # ON CONFLICT without a target covers both partial unique indexes (per user, per device): a
 # concurrent double tap inserts nothing instead of raising.
@@ -58,6 +59,7 @@ def _recount(pin: Pin) -> int:
             " FROM carto_pincluster pc WHERE pc.pin_id = %s AND c.id = pc.cluster_id",
             [count - pin.support_count, pin.pk],
         )
+    map_version_bump()  # support_count is a tile property: cached tiles must not keep the old one
     return count
 
 

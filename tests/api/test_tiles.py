@@ -253,3 +253,19 @@ def test_every_write_to_a_pin_moves_the_aggregates_in_the_same_transaction():
     Pin.objects.filter(status=Pin.Status.RECEIVED).delete()
     assert _aggregate_totals() == (visible - 1, visible - 1)
     assert _rebuilt_equals_kept()
+
+
+def test_a_support_bumps_the_version_so_the_tile_shows_the_new_count(
+    client, django_capture_on_commit_callbacks
+):
+    from carto.services.supports import pin_support
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pin = make_pin(*BELLEVILLE)
+    tile = tile_of(*BELLEVILLE, 15)
+    first = pin_tile(client, *tile)
+    with django_capture_on_commit_callbacks(execute=True):
+        pin_support(pin_id=pin.pk, device_hash="a-neighbour")
+    second = pin_tile(client, *tile)
+    assert second["ETag"] != first["ETag"]
+    assert decode(second)["pins"]["features"][0]["properties"]["support_count"] == 1
