@@ -23,8 +23,9 @@ from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, Theme
 from carto.sql.orientation_tiles import orientation_tile
 from carto.sql.tiles import PinTileQuery, pin_tile, territory_tile
-from carto.stats.grid import AGGREGATE_MAX_ZOOM, MAX_ZOOM, map_version
+from carto.stats.grid import AGGREGATE_MAX_ZOOM, MAX_ZOOM
 from carto.stats.heatmaps import month_of
+from carto.stats.map_version import map_version
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 # Browsers and proxies may reuse a tile this long; after that they revalidate with the ETag (a 304).

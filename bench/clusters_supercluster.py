@@ -10,8 +10,8 @@ bench/supercluster/server.js (supercluster behind Node's bare `http`; `npm insta
 time). The requests are those of bench/map_clusters.py: zooms 8-12, the whole-Métropole box and
 1280 x 800 px boxes centred on sampled pins.
 
-Same parameters on both sides: our clusters are grid cells 64 px wide on 256 px tiles (CLUSTER_BITS = 2 in
-carto/stats/grid.py); supercluster gets `extent: 256, radius: 32`, so a cluster gathers the points within
+Same parameters on both sides: our clusters are grid cells 64 px wide on 256 px tiles (GROUP_BITS = 2 in
+carto/stats/map_groups.py); supercluster gets `extent: 256, radius: 32`, so a cluster gathers the points within
 32 px of its seed, a 64 px wide neighbourhood. Its `maxZoom` is 16 (its default; >= 12 so every requested
 zoom is clustered; it only changes the index build time, printed for information).
 
@@ -52,7 +52,7 @@ from bench.run_all import emit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "supercluster"
-# Our cells: 256 px tiles cut in 2^CLUSTER_BITS = 4 columns, 64 px each; supercluster: 32 px radius.
+# Our cells: 256 px tiles cut in 2^GROUP_BITS = 4 columns, 64 px each; supercluster: 32 px radius.
 EXTENT, RADIUS, MAX_ZOOM = 256, 32, 16
 EMPTY_BOX = (-30.0, 40.0, -29.9, 40.1)  # mid-Atlantic: no pin, measures the HTTP hop alone
 TARGET = 3.0

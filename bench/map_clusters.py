@@ -4,7 +4,7 @@
     .venv/bin/python bench/map_clusters.py --count 20000   # a smaller load when no bench database exists
 
 `GET /api/pins/clusters/?bbox=&zoom=` at zooms 8–12 over screen-sized boxes (1280 × 800 px) centred on
-sampled pins, plus the whole-Métropole view, against `_CLUSTERS_SQL` (the old statement: every visible pin of
+sampled pins, plus the whole-Métropole view, against `_GROUPS_SQL` (the old statement: every visible pin of
 the box reprojected and grouped) run with the same parameters through a plain psycopg connection. Every
 request's total is checked against the old statement's: the counts must be exact.
 Database: CARTO_BENCH_DATABASE (default bench_pins), loaded by bench/generate_pins.py.
@@ -99,7 +99,8 @@ def main() -> None:
     from django.test import Client
 
     from carto.models import Pin, PinCell
-    from carto.stats.grid import _CLUSTERS_SQL, CLUSTER_BITS, WORLD_HALF
+    from carto.stats.grid import WORLD_HALF
+    from carto.stats.map_groups import _GROUPS_SQL, GROUP_BITS
 
     visible = aggregates_ensure()
     print(f"{Pin.objects.count()} pins, {visible} visible, {PinCell.objects.count()} stored cells")
@@ -128,10 +129,10 @@ def main() -> None:
             "since": None,
             "until": None,
             "half": WORLD_HALF,
-            "size": 2 * WORLD_HALF / 2 ** (zoom + CLUSTER_BITS),
+            "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
         }
         started = time.perf_counter()
-        rows = bare_cursor.execute(_CLUSTERS_SQL, params).fetchall()
+        rows = bare_cursor.execute(_GROUPS_SQL, params).fetchall()
         return (time.perf_counter() - started) * 1000, sum(n for n, _, _ in rows)
 
     for box, zoom in requests[:10]:  # warm both paths

@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 from api.params import parse_bbox, parse_int
 from api.tiles import parse_pin_filters
 from carto.errors import InvalidInput
-from carto.stats.grid import MAX_ZOOM, clusters_in_box
+from carto.stats.grid import MAX_ZOOM
+from carto.stats.map_groups import map_groups_in_box
 
 
 def parse_zoom(value: str | None) -> int:
@@ -37,7 +38,7 @@ class PinClusterView(APIView):
             raise InvalidInput("invalid_bbox", "bbox is required", fields={"bbox": ["required"]})
         zoom = parse_zoom(request.query_params.get("zoom"))
         filters = parse_pin_filters(request.query_params)
-        clusters = clusters_in_box(
+        clusters = map_groups_in_box(
             bbox=bbox.extent,
             zoom=zoom,
             statuses=filters.statuses,

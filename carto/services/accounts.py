@@ -18,7 +18,7 @@ from django.utils import timezone
 from carto.errors import DomainError, InvalidInput
 from carto.geo import to_api
 from carto.models import Pin, Support, UsedLink
-from carto.stats.grid import map_version_bump
+from carto.stats.map_version import map_version_bump
 
 EXPORT_SALT = "carto.account-export"
 EXPORT_PURPOSE = "account-export"

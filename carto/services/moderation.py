@@ -22,7 +22,7 @@ from carto.services import abuse
 from carto.services.audit import audit
 from carto.services.clustering import cluster_assign, cluster_refresh, cluster_unassign
 from carto.services.pins import clean_text
-from carto.stats.grid import map_version_bump
+from carto.stats.map_version import map_version_bump
 
 # Open flags from this many distinct networks (IP hashes) within AUTO_HIDE_WINDOW hide a visible pin
 # pending review: three fresh device tokens from one address could hide any pin (attack pass).

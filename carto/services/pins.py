@@ -22,7 +22,7 @@ from carto.services.clustering import cluster_assign
 from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
 from carto.services.privacy import public_location_for
 from carto.sql.placement import pin_preflight
-from carto.stats.grid import map_version_bump
+from carto.stats.map_version import map_version_bump
 
 
 @dataclass(frozen=True)

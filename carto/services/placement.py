@@ -8,7 +8,7 @@ from django.db import connection, transaction
 
 from carto.services.cluster_rebuild import cluster_counts_refresh_all
 from carto.sql.placement import pins_place_range
-from carto.stats.grid import map_version_bump
+from carto.stats.map_version import map_version_bump
 
 # Pins placed per transaction: ~2-3 s each at 20,000 (three GiST lookups a pin), so a run over 1 M pins
 # shows progress, holds no lock for long and resumes where it stopped if interrupted.

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, Support
 from carto.services import abuse
-from carto.stats.grid import map_version_bump
+from carto.stats.map_version import map_version_bump
 
 # ON CONFLICT without a target covers both partial unique indexes (per user, per device): a
 # concurrent double tap inserts nothing instead of raising.

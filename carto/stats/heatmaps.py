@@ -24,8 +24,8 @@ from carto.stats.grid import (
     WORLD_HALF,
     hex_range,
     hex_size,
-    map_version_bump,
 )
+from carto.stats.map_version import map_version_bump
 
 # The visible pins in Web Mercator, with the keys the aggregates group on (shared by both rebuilds).
 _VISIBLE_POINTS = """

@@ -76,11 +76,11 @@ STORED_BOXES = (METROPOLE_BBOX, "2.35,48.85,2.40,48.90", "2.30,48.86,2.50,48.95"
 
 
 def both_paths(bbox: str, zoom: int, **filters) -> tuple[list, list]:
-    from carto.stats.grid import clusters_in_box
+    from carto.stats.map_groups import map_groups_in_box
 
     box = tuple(float(v) for v in bbox.split(","))
-    stored = clusters_in_box(bbox=box, zoom=zoom, **filters)
-    raw = clusters_in_box(bbox=box, zoom=zoom, use_cells=False, **filters)
+    stored = map_groups_in_box(bbox=box, zoom=zoom, **filters)
+    raw = map_groups_in_box(bbox=box, zoom=zoom, use_cells=False, **filters)
     return stored, raw
 
 
@@ -91,7 +91,7 @@ def assert_same_clusters(stored: list, raw: list) -> None:
 
 
 def test_stored_cells_and_raw_pins_give_the_same_clusters_and_a_hidden_pin_leaves_both(client):
-    from carto.stats.grid import _stored_plan
+    from carto.stats.map_groups import _stored_plan
 
     pins = []
     for i in range(12):
