@@ -70,8 +70,10 @@ class Hits:
         if self.current <= limit:  # the previous window's weight has to fade
             needed = 1.0 - (limit - self.current) / self.previous if self.previous else elapsed
             return max(1, int((needed - elapsed) * window) + 1)
-        # Wait for the next window, then for this one's weight to fade below the limit.
-        return int((1.0 - elapsed) * window + (1.0 - limit / self.current) * window) + 1
+        # Wait for the next window, then for this one's weight to leave room for one write (the refused
+        # write is rolled back: this window keeps current - 1).
+        kept = self.current - 1
+        return int((1.0 - elapsed) * window + (1.0 - (limit - 1) / kept) * window) + 1
 
 
 def counters_hit(keys: list[str], *, now: dt.datetime | None = None) -> dict[str, Hits]:
@@ -84,8 +86,11 @@ def counters_hit(keys: list[str], *, now: dt.datetime | None = None) -> dict[str
         return {key: Hits(current, previous) for key, current, previous in cursor.fetchall()}
 
 
-def throttle(limits: dict[str, int], message: str, *, now: dt.datetime | None = None) -> None:
-    """Count one write on each key; raise Throttled when any key passes its hourly limit.
+def throttle(
+    limits: dict[str, int | None], message: str, *, now: dt.datetime | None = None
+) -> dict[str, float]:
+    """Count one write on each key; raise Throttled when any key passes its hourly limit (None: no
+    limit); return each key's writes in the last hour.
 
     A sliding hour (the previous window weighted), not a clock hour: a burst at 10:59 and another at
     11:00 count together, and Retry-After says when this key is under its limit again, not "the top of
@@ -97,27 +102,36 @@ def throttle(limits: dict[str, int], message: str, *, now: dt.datetime | None = 
     over = [
         hits[key[:100]].retry_after(limit, elapsed)
         for key, limit in limits.items()
-        if hits[key[:100]].sliding(elapsed) > limit
+        if limit is not None and hits[key[:100]].sliding(elapsed) > limit
     ]
     if over:
         raise Throttled(message, retry_after=max(over))
+    # A key without a limit is only counted: its caller reads the last hour's estimate.
+    return {key: hits[key[:100]].sliding(elapsed) for key in limits}
 
 
-def throttle_writes(*, device_hash: str, ip_hash: str, commune_id: int | None) -> None:
+def throttle_writes(
+    *, device_hash: str, ip_hash: str, commune_id: int | None, new_device: bool = False
+) -> float:
     """Count one pin write per device, IP hash and commune; raise Throttled past any hourly limit.
+    Returns the pins from new devices on this network in the last hour (when this one is new).
 
     Called inside the pin's transaction: a refused write rolls its own increments back, and the
     counter rows stay locked only until that short transaction ends.
     """
     now = timezone.now()
-    limits = {
+    limits: dict[str, int | None] = {
         f"pin:device:{device_hash}": settings.CARTO_THROTTLE_DEVICE_PER_HOUR,
         f"pin:ip:{ip_hash}": settings.CARTO_THROTTLE_IP_PER_HOUR,
         f"pin:area:{commune_id}": settings.CARTO_THROTTLE_AREA_PER_HOUR,
     }
     present = {"device": device_hash, "ip": ip_hash, "area": commune_id}
     limits = {key: limit for key, limit in limits.items() if present[key.split(":")[1]]}
-    throttle(limits, "Too many pins sent from here recently; please try again later.", now=now)
+    fresh = f"pin:new-device:{ip_hash}"
+    if new_device and ip_hash:  # counted in the same round trip, read by initial_status
+        limits[fresh] = None
+    counts = throttle(limits, "Too many pins sent from here recently; please try again later.", now=now)
+    return counts.get(fresh, 0.0)
 
 
 def throttle_network_on_pin(*, action: str, ip_hash: str, pin_id: int, limit: int) -> None:
@@ -189,12 +203,29 @@ def new_device_over_limit(history: DeviceHistory, *, now: dt.datetime | None = N
     return history.pins >= settings.CARTO_PREMODERATION_NEW_DEVICE_PINS
 
 
-def initial_status(*, score: float, author: User | None, history: DeviceHistory) -> tuple[str, str]:
-    """The status a new pin starts in, and the reason shown to its author when it is held."""
+def is_new_device(history: DeviceHistory, *, now: dt.datetime | None = None) -> bool:
+    """A device with no pin yet, or whose first pin is less than 24 hours old."""
+    return history.first_pin_at is None or (now or timezone.now()) - history.first_pin_at <= dt.timedelta(
+        hours=24
+    )
+
+
+def initial_status(
+    *, score: float, author: User | None, history: DeviceHistory, network_new_device_pins: float = 0.0
+) -> tuple[str, str]:
+    """The status a new pin starts in, and the reason shown to its author when it is held.
+
+    `network_new_device_pins`: pins from new devices on the same network in the last hour. Rotating
+    device tokens made every pin "a first pin" (0 of 120 held in the attack pass); past
+    CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK they are held for review, not refused, since many
+    residents can share a carrier's address.
+    """
     if is_trusted(author):
         return Pin.Status.RECEIVED, ""
     if score >= SPAM_THRESHOLD:
         return Pin.Status.PENDING, "Awaiting moderation: the text looks like spam."
     if author is None and new_device_over_limit(history):
         return Pin.Status.PENDING, "Awaiting moderation: many pins from a new device."
+    if author is None and network_new_device_pins > settings.CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK:
+        return Pin.Status.PENDING, "Awaiting moderation: many pins from new devices on one network."
     return Pin.Status.RECEIVED, ""

@@ -158,13 +158,18 @@ def pin_create(
         )
     if screen:
         # After the replay check on purpose: a client retrying the same pin is never throttled.
-        abuse.throttle_writes(device_hash=device_hash, ip_hash=ip_hash, commune_id=placement.commune_id)
         history = abuse.DeviceHistory(
             first_pin_at=pre.first_pin_at, pins=pre.device_pins, same_text=pre.device_same_text
         )
+        fresh = abuse.throttle_writes(
+            device_hash=device_hash,
+            ip_hash=ip_hash,
+            commune_id=placement.commune_id,
+            new_device=author is None and mediated_by is None and abuse.is_new_device(history),
+        )
         spam_score = abuse.spam_score(text, history=history)
         status, status_reason = abuse.initial_status(
-            score=spam_score, author=author or mediated_by, history=history
+            score=spam_score, author=author or mediated_by, history=history, network_new_device_pins=fresh
         )
     pin_id = pre.new_id
     public = public_location_for(
