@@ -144,6 +144,8 @@ def main() -> None:
         rows += result_rows(run("stats.py", *counted, env=env)[0])
     if "places" not in args.skip:
         rows += result_rows(run("places.py", env=env)[0])
+    if "page_load" not in args.skip:
+        rows += result_rows(run("page_load.py", env=env)[0])
     if "clustering" not in args.skip:
         # `speed` drops its database at the end: never the shared one. It times the TF-IDF candidate path
         # (the fallback); the e5 path's speed is not benched yet.

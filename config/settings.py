@@ -110,6 +110,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that writes a body: gzips HTML, JSON, vector tiles (ST_AsMVT's bytes are raw) and,
+    # under `make run`, the static files whitenoise reads from the finders. `make serve`'s collected files
+    # are precompressed: whitenoise answers with Content-Encoding already set, which this leaves alone.
+    # Django's BREACH mitigation (random bytes in the gzip header) covers the CSRF token in the pages.
+    "django.middleware.gzip.GZipMiddleware",
     # CSP and no-store on signed-in answers, around everything else (api/security.py).
     "api.security.SecurityHeadersMiddleware",
     "api.middleware.ApiErrorMiddleware",

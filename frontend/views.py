@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from carto.roles import Action, can
+from frontend.modules import module_graph
+from frontend.pictograms import sprite
 
 
 def home(request):
@@ -18,7 +20,12 @@ def home(request):
     return render(
         request,
         "frontend/home.html",
-        {"basemap_url": settings.CARTO_BASEMAP_URL, "is_aidant": is_aidant},
+        {
+            "basemap_url": settings.CARTO_BASEMAP_URL,
+            "is_aidant": is_aidant,
+            "pictogram_sprite": sprite(),
+            "modules": module_graph("frontend/app.js"),
+        },
     )
 
 

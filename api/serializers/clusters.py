@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from carto.actor_places import normal_case
 from carto.geo import to_api
+from carto.hours import hours_text
 from carto.models import Cluster, ClusterTerritory, Pin, Response
 from carto.services.linking import NearbyActor
 
@@ -87,19 +89,25 @@ def response_public(response: Response) -> dict:
     }
 
 
-def actor_nearby(item: NearbyActor) -> dict:
-    actor = item.actor
-    point = to_api(actor.location)
+def actor_nearby(item: NearbyActor, *, language: str = "fr") -> dict:
+    """One place that can help, for a pin's card: names in normal case, its records merged, the opening
+    hours both as published (OSM syntax) and in words in `language` (null when they cannot be read)."""
+    place = item.place
+    point = to_api(item.actor.location)
+    horaires = place.value("horaires")
     return {
-        "source_id": actor.source_id,
-        "name": actor.name,
-        "address": actor.address,
-        "postcode": actor.postcode,
-        "commune": actor.commune_name,
-        "services": list(actor.services),
-        "horaires": actor.horaires,
-        "telephone": actor.telephone,
-        "site_web": actor.site_web,
+        "source_id": item.actor.source_id,
+        "source_ids": [r.source_id for r in place.records],
+        "name": place.name,
+        "other_names": place.other_names,
+        "address": place.address,
+        "postcode": place.value("postcode"),
+        "commune": normal_case(place.value("commune_name")),
+        "services": place.services,
+        "horaires": horaires,
+        "hours": hours_text(horaires, language) if horaires else None,
+        "telephone": place.value("telephone"),
+        "site_web": place.value("site_web"),
         "distance_m": item.distance_m,
         "location": {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]},
     }

@@ -22,6 +22,7 @@ from api.serializers.clusters import (
     territory_count,
 )
 from carto.errors import InvalidInput
+from carto.hours import LANGUAGES as HOURS_LANGUAGES
 from carto.models import Cluster, ClusterTerritory, Pin, Response, Territory, Theme
 from carto.services.cluster_curation import cluster_decide, cluster_merge, cluster_rename, cluster_split
 from carto.services.linking import (
@@ -175,9 +176,21 @@ class ClusterResponsesView(APIView):
 
 
 class PinActorsView(APIView):
-    """Who can help near a visible pin: nearest actors whose services answer its theme."""
+    """Who can help near a visible pin: places whose services answer its theme (carto.services.linking),
+    their opening hours in words in the page's language."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("lang", str, enum=list(HOURS_LANGUAGES), description="default fr")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, pk: int):
+        language = request.query_params.get("lang") or "fr"
+        if language not in HOURS_LANGUAGES:
+            raise InvalidInput(
+                "invalid_parameter",
+                f"lang must be one of {', '.join(HOURS_LANGUAGES)}",
+                fields={"lang": [language[:60]]},
+            )
         pin = get_object_or_404(Pin.objects.visible().select_related("theme"), pk=pk)
-        return APIResponse({"pin": pin.pk, "actors": [actor_nearby(a) for a in actors_near_pin(pin)]})
+        actors = [actor_nearby(a, language=language) for a in actors_near_pin(pin)]
+        return APIResponse({"pin": pin.pk, "actors": actors})

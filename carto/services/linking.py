@@ -11,12 +11,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from carto.actor_places import Place, places_of
 from carto.errors import Conflict
 from carto.models import Actor, Cluster, ClusterTerritory, Pin, Response, ResponseLink
 from carto.services.cluster_curation import audit, require_curator
 
 ACTORS_RADIUS_M = 3000
 ACTORS_LIMIT = 5
+# Every place offering a service of the pin's theme this close is listed, beyond ACTORS_LIMIT if need be:
+# a walk away, it is the most usable help, and a limit filled by better-matching far places once hid it.
+ACTORS_ALWAYS_M = 500
 # Distances are computed from the blurred public location and shown in 50 m steps: no triangulation.
 DISTANCE_STEP_M = 50
 # Area codes that mean "everywhere in the Métropole" (an empty list means national).
@@ -25,16 +29,26 @@ EVERYWHERE = {"", "MGP"}
 
 @dataclass(frozen=True)
 class NearbyActor:
-    actor: Actor
-    distance_m: int
+    """One place that can help: its records merged (carto.actor_places), the shown one first."""
+
+    place: Place
+    distance_m: int  # rounded to DISTANCE_STEP_M
+    exact_m: float
+    secondary: bool  # offers none of the theme's first service
+
+    @property
+    def actor(self) -> Actor:
+        return self.place.shown
 
 
 def actors_near_pin(pin: Pin) -> list[NearbyActor]:
-    """Actors within 3 km offering a service that answers the pin's theme: primary service first, then nearest."""
+    """Who can help near a pin: every place within 500 m offering a service of its theme, then the
+    nearest places up to 3 km until there are 5 (those offering the theme's first service first); one
+    entry per place. Listed by that same order: the first service, then distance."""
     services = list(pin.theme.services)
     if not services:
         return []
-    actors = (
+    records = (
         Actor.objects.located()
         .offering(services)
         .filter(location__dwithin=(pin.public_location, D(m=ACTORS_RADIUS_M)))
@@ -44,9 +58,21 @@ def actors_near_pin(pin: Pin) -> list[NearbyActor]:
             # the first one come before nearer places offering only a secondary one.
             secondary=Case(When(services__contains=services[:1], then=0), default=1),
         )
-        .order_by("secondary", "distance", "id")[:ACTORS_LIMIT]
+        .defer("schema_extra")
+        .order_by("distance", "id")
     )
-    return [NearbyActor(a, int(round(a.distance.m / DISTANCE_STEP_M) * DISTANCE_STEP_M)) for a in actors]
+    nearby = []
+    for place in places_of(records):
+        exact = min(r.distance.m for r in place.records)
+        rounded = int(round(exact / DISTANCE_STEP_M) * DISTANCE_STEP_M)
+        nearby.append(NearbyActor(place, rounded, exact, secondary=all(r.secondary for r in place.records)))
+    near = [n for n in nearby if n.exact_m <= ACTORS_ALWAYS_M]
+    further = sorted((n for n in nearby if n.exact_m > ACTORS_ALWAYS_M), key=_helpful_first)
+    return sorted(near + further[: max(0, ACTORS_LIMIT - len(near))], key=_helpful_first)
+
+
+def _helpful_first(item: NearbyActor) -> tuple:
+    return (item.secondary, item.exact_m, item.actor.pk)
 
 
 def linked(queryset: QuerySet) -> QuerySet:
@@ -140,7 +166,7 @@ def coverage(*, min_territories: int = 2, limit: int = 200) -> Coverage:
 
 
 def actors_near_cluster(cluster: Cluster, *, pins: int = 3) -> list[NearbyActor]:
-    """Actors near a cluster's most supported pins (nearest first, each actor once, 5 at most)."""
+    """Places near a cluster's most supported pins (nearest first, each place once, 5 at most)."""
     best: dict[int, NearbyActor] = {}
     members = (
         Pin.objects.visible()

@@ -1,11 +1,11 @@
 // carto's service worker: the resident's page, its modules, pictograms and catalogues work without network.
 // Static files: cache first (their URLs change with a new VERSION). The page and themes: network first, cache
 // as fallback. Writes are never intercepted: the page's IndexedDB queue owns them.
-const VERSION = "carto-v4"; // v4: the "where" search from /api/places/ (places.js), orientation layers
-const PICTOS = ["numerique", "acceder-droits", "equipement-connexion", "se-former", "emploi", "prevenir-risques",
-  "creer", "participer-informer", "quotidien", "logement", "espace-public-proprete", "mobilite", "securite", "sante",
-  "commerces-services", "espaces-verts", "jeunesse", "culture", "need", "proposal"];
-const MODULES = ["app", "api", "card", "flow", "i18n", "map", "mypins", "places", "queue", "themes"];
+const VERSION = "carto-v5"; // v5: MapLibre loaded after the first paint (lazymap.js), the pictograms inlined
+// The theme pictograms are in the page itself (an inline sprite); these three are <img>s of its markup.
+const PICTOS = ["participer-informer", "need", "proposal"];
+const MODULES = ["app", "api", "card", "flow", "i18n", "lazymap", "load_maplibre", "map", "mypins", "places", "queue",
+  "themes"];
 const SHELL = [
   "/",
   "/api/themes/",

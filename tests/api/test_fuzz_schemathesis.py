@@ -17,6 +17,8 @@ from config.wsgi import application
 
 MAX_EXAMPLES = 10
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# The WSGI transport asks for gzip (requests' defaults) but hands the checks the body undecoded.
+PLAIN = {"Accept-Encoding": "identity"}
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 # The coverage phase enumerates every boundary value of every parameter (~35 cases per operation):
@@ -54,11 +56,13 @@ def token(committed_db) -> str:
 @FUZZ
 def test_no_operation_fails_or_breaks_its_schema_for_an_anonymous_client(case, committed_db):
     CALLS[f"anonymous {case.operation.label}"] += 1
-    case.call_and_validate(app=application, checks=CHECKS)
+    case.call_and_validate(app=application, headers=PLAIN, checks=CHECKS)
 
 
 @schema.parametrize()
 @FUZZ
 def test_no_operation_fails_or_breaks_its_schema_for_a_signed_in_client(case, token):
     CALLS[f"signed-in {case.operation.label}"] += 1
-    case.call_and_validate(app=application, headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+    case.call_and_validate(
+        app=application, headers={**PLAIN, "Authorization": f"Token {token}"}, checks=CHECKS
+    )

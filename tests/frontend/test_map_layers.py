@@ -6,26 +6,14 @@ import pytest
 
 from carto.geo import to_api
 from tests.factories import BELLEVILLE, make_pin
+from tests.frontend.helpers import open_map
 
 pytestmark = pytest.mark.browser
-
-IDLE = """() => new Promise((resolve) => {
-  const map = window.cartoMap;
-  if (map.loaded() && map.areTilesLoaded()) return resolve(true);
-  map.once("idle", () => resolve(true));
-})"""
 
 
 def lon_lat(pin) -> tuple[float, float]:
     point = to_api(pin.public_location)
     return point.x, point.y
-
-
-def open_map(page, lon: float, lat: float, zoom: float) -> None:
-    page.goto("/")
-    page.wait_for_function("() => window.cartoMap !== undefined && window.cartoMap.loaded()")
-    page.evaluate(f"() => window.cartoMap.jumpTo({{center: [{lon}, {lat}], zoom: {zoom}}})")
-    page.evaluate(IDLE)
 
 
 def test_a_pin_in_the_database_is_a_rendered_tile_feature_at_z14(phone, shot):

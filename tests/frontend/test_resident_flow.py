@@ -16,23 +16,9 @@ from django.contrib.auth.models import Group, User
 
 from carto.models import Pin, PinCluster, PinPhoto
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
+from tests.frontend.helpers import MAP_IDLE, QUEUE_LENGTH, open_home
 
 pytestmark = pytest.mark.browser
-
-QUEUE_LENGTH = """() => new Promise((resolve) => {
-  const open = indexedDB.open("carto", 1);
-  open.onupgradeneeded = () => open.result.createObjectStore("outbox", { keyPath: "client_uuid" });
-  open.onsuccess = () => {
-    const count = open.result.transaction("outbox").objectStore("outbox").count();
-    count.onsuccess = () => { open.result.close(); resolve(count.result); };
-  };
-})"""
-
-MAP_IDLE = """() => new Promise((resolve) => {
-  const map = window.cartoMap;
-  if (map.loaded() && map.querySourceFeatures("communes").length) return resolve(true);
-  map.once("idle", () => resolve(true));
-})"""
 
 
 def wait_until(condition, timeout: float = 30) -> None:
@@ -41,12 +27,6 @@ def wait_until(condition, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
-
-
-def open_home(page, path: str = "/") -> None:
-    page.goto(path)
-    page.wait_for_function("() => window.cartoMap !== undefined")
-    page.evaluate(MAP_IDLE)
 
 
 def place_map(page, lon: float, lat: float, zoom: float = 16) -> None:

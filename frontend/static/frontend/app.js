@@ -1,9 +1,13 @@
 // The resident's page: wires the map, the pin flow, the card, "my pins", languages and the offline queue.
+// The first screen (the bar, "+" and the whole pin flow) needs neither MapLibre nor the map's data: MapLibre
+// loads after the first paint and the flow works on a stand-in map until it is there (lazymap.js).
 import { request } from "./api.js";
 import { setupCard } from "./card.js";
 import { setupFlow } from "./flow.js";
 import { detectLanguage, savedEasy, setEasy, setLanguage, t, lang } from "./i18n.js";
-import { colourPins, createMap, loadPins, setActorsVisible } from "./map.js";
+import { lazyMap } from "./lazymap.js";
+import { mapLibre } from "./load_maplibre.js";
+import { colourPins, createMap, loadPins, METROPOLE_BOUNDS, setActorsVisible } from "./map.js";
 import { renderMine } from "./mypins.js";
 import { onSettled, retryNow } from "./queue.js";
 import { setThemes, themes } from "./themes.js";
@@ -27,16 +31,33 @@ async function main() {
   const [, themesRes] = await Promise.all([setLanguage(language), request("/api/themes/").catch(() => null)]);
   setThemes((themesRes && themesRes.body) || []);
 
-  const map = createMap(byId("map"));
+  const lazy = lazyMap(byId("map"), METROPOLE_BOUNDS);
+  const map = lazy.map;
   const flow = setupFlow({ map, sheet: byId("flow"), addButton: byId("add"), centrePin: byId("centre-pin"), toast });
-  setupCard({ map, section: byId("card"), toast });
 
   const refresh = debounce(() => loadPins(map, (tooMany) => { byId("zoom-hint").hidden = !tooMany; }), 300);
+  const styled = new Promise((resolve) => map.on("load", resolve));
   map.on("load", () => {
     colourPins(map, themes);
     refresh();
   });
   map.on("moveend", refresh);
+  mapLibre.then((ok) => {
+    if (!ok) return mapFailed();
+    let real;
+    try {
+      real = createMap(byId("map"));
+    } catch (error) {
+      mapFailed(); // no WebGL, most often: the page works without the map
+      throw error;
+    }
+    lazy.attach(real);
+    // Pins are tapped on the map: their card comes with it.
+    setupCard({ map: real, section: byId("card"), toast });
+    real.once("load", () => { byId("map-status").hidden = true; });
+    // After the first screen is drawn: the worker's precache must not take the 3G link from the map's data.
+    real.once("idle", registerServiceWorker);
+  });
 
   byId("lang").addEventListener("change", async (e) => {
     await setLanguage(e.target.value);
@@ -51,7 +72,7 @@ async function main() {
   byId("actors-toggle").addEventListener("click", (e) => {
     const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
     e.currentTarget.setAttribute("aria-pressed", String(on));
-    setActorsVisible(map, on);
+    styled.then(() => setActorsVisible(map, on));
   });
   const mine = byId("mine");
   byId("mine-open").addEventListener("click", () => {
@@ -73,7 +94,16 @@ async function main() {
     }
   });
   retryNow();
+}
 
+function mapFailed() {
+  const status = byId("map-status");
+  status.dataset.i18n = "load.map_failed"; // kept by a language change
+  status.textContent = t("load.map_failed");
+  registerServiceWorker();
+}
+
+function registerServiceWorker() {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }
 

@@ -1,7 +1,8 @@
 // A pin's card when it is tapped on the map: pictogram, text (always as text), territories, status, "me too",
 // who can help near here (/api/pins/{id}/actors/) and how many people elsewhere say the same (its cluster).
 import { getPin, request, support } from "./api.js";
-import { clusterSentence, t, themeLabel } from "./i18n.js";
+import { clusterSentence, lang, t, themeLabel } from "./i18n.js";
+import { icon, statusMark } from "./map.js";
 import { remember } from "./mypins.js";
 import { paintPicto, theme } from "./themes.js";
 
@@ -21,15 +22,31 @@ function maybe(key, fallback) {
 export const distanceText = (m) =>
   m < 1000 ? t("card.distance_m", { m: Math.round(m) }) : t("card.distance_km", { km: (m / 1000).toFixed(1) });
 
-// One actor of /api/pins/{id}/actors/: name, distance (and commune), address, opening hours, services, contact.
+// A link with its pictogram (inline SVG: the card holds no <img>, user text or not).
+function link(href, name, words) {
+  const a = el("a", `contact-${name}`);
+  a.href = href;
+  a.append(icon(name), el("span", "", words));
+  return a;
+}
+
+// One place of /api/pins/{id}/actors/: name (normal case, the same place once), distance and commune,
+// address, opening hours in words in the page's language (as published when they cannot be read), services,
+// and what a phone can act on: call (tel:), website, go there (geo:).
 export function actorItem(a) {
   const li = el("li", "card-item actor-item");
   li.dataset.actor = a.source_id || "";
   const body = el("div");
   body.append(el("p", "card-theme actor-name", a.name));
+  if (a.other_names && a.other_names.length) body.append(el("p", "hint actor-aka", t("help.also", { names: a.other_names.join(", ") })));
   body.append(el("p", "hint actor-where", [distanceText(a.distance_m || 0), a.commune].filter(Boolean).join(" · ")));
   if (a.address) body.append(el("p", "hint actor-address", [a.address, a.postcode].filter(Boolean).join(" ")));
-  if (a.horaires) body.append(el("p", "actor-hours", t("card.hours", { h: a.horaires })));
+  if (a.hours || a.horaires) {
+    const hours = el("p", "actor-hours");
+    hours.dataset.readable = a.hours ? "true" : "false";
+    hours.append(icon("hours"), el("span", "", t("card.hours", { h: a.hours || a.horaires })));
+    body.append(hours);
+  }
   if (a.services && a.services.length) {
     const services = el("ul", "services");
     for (const s of a.services) services.append(el("li", "", maybe(`service.${s}`, s)));
@@ -37,20 +54,23 @@ export function actorItem(a) {
   }
   const contact = el("p", "actor-contact");
   const phone = (a.telephone || "").replace(/[^+\d]/g, "");
-  if (phone) {
-    const call = el("a", "", `${t("card.call")} ${a.telephone}`);
-    call.href = `tel:${phone}`;
-    contact.append(call);
-  }
+  if (phone) contact.append(link(`tel:${phone}`, "phone", `${t("card.call")} ${a.telephone}`));
   if (/^https?:\/\//i.test(a.site_web || "")) {
-    const site = el("a", "", t("card.website"));
-    site.href = a.site_web;
+    const site = link(a.site_web, "web", t("card.website"));
     site.rel = "noopener noreferrer";
     site.target = "_blank";
     contact.append(site);
   }
+  const [lon, lat] = (a.location && a.location.coordinates) || [];
+  if (Number.isFinite(lat) && Number.isFinite(lon)) {
+    // RFC 5870: the phone's own maps app opens on the place, its name as the label.
+    const label = encodeURIComponent(a.name).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    contact.append(link(`geo:${lat},${lon}?q=${lat},${lon}(${label})`, "go", t("help.go")));
+  }
   if (contact.childNodes.length) body.append(contact);
-  li.append(el("span", "actor-dot"), body);
+  const mark = el("span", "actor-dot"); // the help places' mark on the map and in its legend
+  mark.append(icon("help"));
+  li.append(mark, body);
   return li;
 }
 
@@ -78,13 +98,16 @@ export function setupCard({ map, section, toast }) {
   section.querySelector(".nav").before(cluster, help);
 
   function renderStatus() {
-    $("#card-status").textContent = `${t(`status.${current.status}`)} · ${t("card.supports", { n: current.support_count || 0 })}`;
+    $("#card-status").replaceChildren(statusMark(current.status, t(`status.${current.status}`)),
+      document.createTextNode(` · ${t("card.supports", { n: current.support_count || 0 })}`));
+    $("#card-status").dataset.status = current.status;
   }
 
   async function showHelp(id, ticket) {
     let list = null;
     try {
-      const res = await request(`/api/pins/${encodeURIComponent(id)}/actors/`);
+      // Opening hours come back in words in the page's language (carto/hours.py).
+      const res = await request(`/api/pins/${encodeURIComponent(id)}/actors/?lang=${encodeURIComponent(lang)}`);
       if (res.status === 200 && res.body) list = res.body.actors || [];
     } catch {
       list = null; // offline: no section rather than a wrong "nobody"

@@ -2,7 +2,7 @@
 // elsewhere in the Métropole), then the confirmation.
 import { getSimilar, support } from "./api.js";
 import { clusterSentence, lang, t, themeEasy, themeLabel } from "./i18n.js";
-import { communeAt } from "./map.js";
+import { communeAt, icon, placeIcons } from "./map.js";
 import { remember } from "./mypins.js";
 import { setupNearLine, setupPlaceSearch } from "./places.js";
 import { enqueue, flush, onSettled, pending } from "./queue.js";
@@ -23,6 +23,10 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
     outcomes.set(outcome.pin.client_uuid, outcome);
     if (outcome.ok && outcome.body) remember(outcome.body.id || outcome.body.properties.id);
   });
+  // The pictograms of the buttons ("C'est ici", "Suivant", "Envoyer", "Retour"), of the add button and of the
+  // first screen's notice (pins are public and may be checked).
+  placeIcons(sheet);
+  placeIcons(addButton);
 
   function show(step) {
     sheet.querySelectorAll(".step").forEach((el) => { el.hidden = el.dataset.step !== step; });
@@ -207,10 +211,12 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
     return true;
   }
 
-  // A catalogue key that a language change (translate()) keeps as well.
+  // A catalogue key that a language change (translate()) keeps as well; a button's words are in its own
+  // span, beside its pictogram.
   function relabel(node, key) {
-    node.dataset.i18n = key;
-    node.textContent = t(key);
+    const words = node.querySelector("[data-i18n]") || node;
+    words.dataset.i18n = key;
+    words.textContent = t(key);
   }
 
   function similarCard(r) {
@@ -268,26 +274,58 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       }
       const props = outcome && outcome.body ? outcome.body.properties || {} : {};
       const place = (props.territories && props.territories.commune && props.territories.commune.name) || pin.place;
-      confirm({ queued: stillQueued || !outcome, slug: pin.theme, text: pin.text, place, kind: pin.kind });
+      const queued = stillQueued || !outcome;
+      const waiting = queued ? (await pending()).length : 0;
+      // Held: the server keeps it for a moderator before anyone sees it (carto.services.abuse).
+      const held = !queued && props.status === "pending";
+      confirm({ queued, held, waiting, slug: pin.theme, text: pin.text, place, kind: pin.kind });
     } finally {
       sending = false;
     }
   }
 
-  function confirm({ supported, queued, slug, text, place, count }) {
+  function confirm({ supported, queued, held, waiting, slug, text, place, count }) {
     paintPicto($("#done-picto"), slug);
     $("#done-title").textContent = t(supported ? "done.supported_title" : "done.title");
     $("#done-place").textContent = place ? t("done.place", { place }) : "";
     $("#done-text").textContent = text;
-    let status = t(queued ? "done.queued" : "done.sent");
-    if (supported) status = t("done.supported", { n: count });
-    $("#done-status").textContent = status;
-    $("#done-status").dataset.state = supported ? "supported" : queued ? "queued" : "sent";
+    const state = supported ? "supported" : queued ? "queued" : held ? "held" : "sent";
+    renderOutcome($("#done-status"), state, { waiting, count });
+    // Beside the pictogram and its word, a sentence for who reads more (its easy-read form in that mode).
+    const detail = { queued: "done.queued", held: "outcome.held_detail" }[state];
+    $("#done-detail").textContent = detail ? t(detail) : "";
+    $("#done-detail").hidden = !detail;
     show("done");
   }
 
   addButton.addEventListener("click", start);
   return { start, close };
+}
+
+// What became of the pin: a pictogram and one word — sent ✓, waiting for the network (and how many pins
+// wait on this phone), held for review — the same in easy-read mode.
+const OUTCOMES = {
+  sent: ["sent", "done.sent"],
+  queued: ["queued", "outcome.queued"],
+  held: ["held", "status.pending"],
+  supported: ["sent", "done.supported"],
+};
+
+function renderOutcome(node, state, { waiting = 0, count = 0 } = {}) {
+  const [name, key] = OUTCOMES[state];
+  const word = document.createElement("span");
+  word.className = "outcome-word";
+  word.textContent = t(key, { n: count });
+  node.replaceChildren(icon(name, "icon outcome-icon"), word);
+  if (state === "queued" && waiting > 0) {
+    const badge = document.createElement("span");
+    badge.className = "outcome-count";
+    badge.textContent = t("outcome.waiting", { n: waiting });
+    node.append(badge);
+  }
+  node.className = `outcome outcome-${state}`;
+  node.dataset.state = state;
+  node.dataset.waiting = String(waiting);
 }
 
 export function errorText(outcome) {

@@ -1,6 +1,7 @@
 // "My pins": the ids this phone made (ids only, no account), their status from /api/pins/mine/.
 import { getMine } from "./api.js";
 import { lang, t, themeLabel } from "./i18n.js";
+import { icon, statusMark } from "./map.js";
 import { pending } from "./queue.js";
 import { picto, theme } from "./themes.js";
 
@@ -16,7 +17,9 @@ export function remember(id) {
 export async function renderMine(section) {
   const list = section.querySelector("#mine-list");
   const waiting = (await pending()).length;
-  section.querySelector("#mine-queue").textContent = waiting ? t("mine.waiting", { n: waiting }) : "";
+  const queue = section.querySelector("#mine-queue");
+  queue.replaceChildren(...(waiting ? [icon("queued"), document.createTextNode(t("mine.waiting", { n: waiting }))] : []));
+  queue.dataset.waiting = String(waiting);
   list.replaceChildren();
   const ids = myIds();
   section.querySelector("#mine-empty").hidden = ids.length > 0 || waiting > 0;
@@ -25,7 +28,8 @@ export async function renderMine(section) {
   try {
     res = await getMine(ids);
   } catch {
-    section.querySelector("#mine-queue").textContent = t("mine.offline");
+    queue.replaceChildren(...(waiting ? [icon("queued"), document.createTextNode(`${t("mine.waiting", { n: waiting })} · `)] : []),
+      document.createTextNode(t("mine.offline")));
     return;
   }
   const features = (res.body && res.body.features) || [];
@@ -47,7 +51,7 @@ function mineCard(p) {
   text.textContent = p.text; // user text: always textContent
   const status = document.createElement("p");
   status.className = `status status-${p.status}`;
-  status.textContent = t(`status.${p.status}`);
+  status.append(statusMark(p.status, t(`status.${p.status}`)));
   const when = document.createElement("p");
   when.className = "hint";
   const created = p.created_at ? new Date(p.created_at).toLocaleDateString(lang) : "";

@@ -10,11 +10,22 @@ export const theme = (slug) => bySlug.get(slug);
 export const leaves = () => themes.filter((t) => t.parent);
 export const groups = () => themes.filter((t) => !t.parent);
 
-// Pictograms are drawn with stroke="currentColor": used as a CSS mask they take the theme's colour.
+const SVG = "http://www.w3.org/2000/svg";
+
+// The page holds every pictogram once, as <symbol id="picto-<file name>"> in an inline sprite
+// (frontend/pictograms.py): a pictogram is a <use> of it, drawn at once with no request of its own. The
+// drawings use stroke="currentColor", so the theme's colour is the element's CSS colour.
 export function paintPicto(el, slug) {
   const t = bySlug.get(slug);
-  el.style.setProperty("--picto", t ? `url("${t.pictogram_url}")` : "none");
   el.style.setProperty("--colour", t ? t.color : "#555");
+  if (!t) return el.replaceChildren();
+  // "…/pictograms/logement.svg", or a cache-busted "logement.3f2a1c.svg": the symbol is named by the stem.
+  const name = t.pictogram_url.split("/").pop().split(".")[0];
+  const svg = document.createElementNS(SVG, "svg");
+  const use = document.createElementNS(SVG, "use");
+  use.setAttribute("href", `#picto-${name}`);
+  svg.append(use);
+  el.replaceChildren(svg);
 }
 
 export function picto(slug, extra = "") {
