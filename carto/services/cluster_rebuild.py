@@ -164,6 +164,20 @@ def _replay(groups: list[_Group], overrides: Sequence[ClusterOverride]) -> None:
             groups[a].label, groups[a].locked = override.label, True
 
 
+# What ClusteringModel.method records for the current e5 method (whitened vectors, average link). Clusters
+# stored under another tag were built in another vector space: clusters_outdated() says so.
+E5_METHOD_TAG = "e5-avg-w"
+
+
+def clusters_outdated() -> bool:
+    """True when stored clusters were built by an older method than the one running (rebuild them)."""
+    if not Cluster.objects.exists():
+        return False
+    state = ClusteringModel.objects.order_by("id").first()
+    wanted = E5_METHOD_TAG if method() == "e5" else "tfidf"
+    return state is None or state.method != wanted
+
+
 def decided_pairs() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Curators' latest word on each pair of pins: (same-need pairs, different-need pairs)."""
     latest = (
@@ -221,7 +235,7 @@ def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummar
         )
         model = textsim.TfidfModel()
         groups = method_groups_e5(rows, units, same=same, different=different, alone=alone)
-        state.embedding_mean, state.method, state.fit = transform.mean.tobytes(), "e5", fit
+        state.embedding_mean, state.method, state.fit = transform.mean.tobytes(), E5_METHOD_TAG, fit
     else:
         say(f"fitting TF-IDF on {len(rows)} pins")
         model = textsim.TfidfModel().fit(text for _, text, _ in rows)

@@ -16,6 +16,7 @@ from carto.importers.territories import qpv_list_import, qpv_populations_import,
 from carto.importers.themes import themes_import
 from carto.importers.transit import rail_lines_import, stations_import
 from carto.roles import groups_ensure
+from carto.services.cluster_rebuild import clusters_outdated, clusters_rebuild
 from carto.services.placement import pins_replace
 from carto.services.places import place_names_rebuild
 
@@ -56,6 +57,9 @@ class Command(BaseCommand):
             pins_replace(progress=self.stdout.write)
         self.stdout.write(f"place names: {place_names_rebuild()} searchable")
         self.stdout.write(f"roles: {len(groups_ensure())} groups")
+        if clusters_outdated():  # e.g. clusters from before the whitened average-link method
+            self.stdout.write("clusters were built by an older clustering method: rebuilding them")
+            self.stdout.write(str(clusters_rebuild(progress=self.stdout.write)))
 
     def _progress(self, done: int, total: int) -> None:
         if done % 100 == 0 or done == total:

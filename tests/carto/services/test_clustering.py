@@ -338,3 +338,21 @@ def test_on_needs_never_tuned_on_recluster_groups_the_same_need_across_communes(
     f1 = 2 * precision * recall / (precision + recall)
     print(f"checking sample: {len(items)} texts, P {precision:.3f} R {recall:.3f} F1 {f1:.3f}")
     assert f1 >= 0.6, (precision, recall)
+
+
+@needs_e5
+@pytest.mark.django_db
+def test_clusters_of_an_older_method_are_rebuilt_by_load_all():
+    from carto.models import ClusteringModel
+    from carto.services.cluster_rebuild import clusters_outdated
+
+    pins = pins_of(PRINTING[:2])
+    for pin in pins:
+        cluster_assign(pin)
+    ClusteringModel.objects.update_or_create(
+        id=1, defaults={"method": "e5", "version": 1}
+    )  # before this method
+    assert clusters_outdated()
+    call_command("load_all", verbosity=0)
+    assert not clusters_outdated()
+    assert cluster_of(pins[0]).pk == cluster_of(pins[1]).pk
