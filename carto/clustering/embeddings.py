@@ -188,9 +188,6 @@ class CentroidMatrix:
                 return self.ids[row], score
         return None
 
-    def nbytes(self) -> int:
-        return int(self.rows.nbytes)
-
 
 class CentroidCache:
     """The process's copy of every embedded cluster's mean vector, kept in step with the database.
