@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup system db migrate load stop lint format bench serve clean-db backup restore
+.PHONY: run test setup system db migrate load stop worker lint format bench serve clean-db backup restore
 
+# The job worker (clustering) runs beside the web server and stops with it (or with `make stop`).
 run: setup migrate load
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	scripts/worker.sh start; trap 'scripts/worker.sh stop' EXIT; $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -42,7 +43,8 @@ load:
 # collected, compressed static files served by whitenoise.
 serve: setup migrate load
 	$(PY) manage.py collectstatic --noinput -v 0
-	CARTO_STATIC_FINDERS=false $(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
+	scripts/worker.sh start; trap 'scripts/worker.sh stop' EXIT; \
+	  CARTO_STATIC_FINDERS=false $(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
 
 # pg_dump -Fc of the database and a tar of the media into backups/<UTC timestamp>/ (scripts/backup.sh).
 backup: db
@@ -53,7 +55,12 @@ restore: db
 	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<timestamp>"; exit 2; }
 	scripts/restore.sh "$(FROM)"
 
+# The job worker alone, in the foreground (e.g. a second worker machine with DATABASE_URL set).
+worker: setup migrate
+	$(PY) manage.py procrastinate worker
+
 stop:
+	@scripts/worker.sh stop
 	@scripts/pg.sh stop
 
 lint:

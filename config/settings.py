@@ -103,10 +103,26 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
     "carto",
     "api",
     "frontend",
 ]
+
+# The job worker (`manage.py procrastinate worker`, carto.tasks): every queue; a successful job's row is
+# deleted (a million pins would otherwise leave a million rows), a failed one stays for inspection.
+# A worker heartbeats every CARTO_WORKER_HEARTBEAT_SECONDS; after 3 missed beats it is dead and its jobs go back
+# to the queue (carto.tasks.recover_stalled).
+CARTO_WORKER_HEARTBEAT_SECONDS = env.float("CARTO_WORKER_HEARTBEAT_SECONDS", default=10.0)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "delete_jobs": "successful",
+    "shutdown_graceful_timeout": 10,
+    "update_heartbeat_interval": CARTO_WORKER_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": 3 * CARTO_WORKER_HEARTBEAT_SECONDS,
+}
+# /readyz turns "unavailable" (queue "stuck") when the oldest due job has waited this long: no worker runs,
+# or the ones that run cannot keep up. A pin is normally clustered within 2 s (bench/load.py).
+CARTO_QUEUE_STUCK_SECONDS = env.int("CARTO_QUEUE_STUCK_SECONDS", default=120)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

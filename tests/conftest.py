@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -38,6 +43,10 @@ VOLATILE_TABLES = [
     "carto_comment",
     "carto_apikey",
     "carto_usedlink",
+    # The job queue: a job left by one test must not run against the next test's pins.
+    "procrastinate_periodic_defers",
+    "procrastinate_events",
+    "procrastinate_jobs",
 ]
 
 
@@ -67,12 +76,40 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def server(django_db_setup, django_db_blocker):
+def server(django_db_setup, django_db_blocker, worker):
     """A live server on the test database, started by hand: pytest-django's live_server flushes reference data."""
     with django_db_blocker.unblock():
         live = LiveServer("localhost")
         yield live
         live.stop()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgis://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker):
+    """The real job worker (`manage.py procrastinate worker`, a subprocess) on the test database.
+
+    Whatever a live server or a committed test queues (clustering of new pins) runs there, as in production.
+    """
+    with django_db_blocker.unblock():
+        url = _database_url()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DATABASE_URL": url, "CARTO_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", "procrastinate", "worker", "--fetch-job-polling-interval", "0.5"],
+        cwd=root, env=env,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 
+from carto.services.job_queue import queue_backlog
+
 
 def healthz(request) -> JsonResponse:
     """The process is up (no database access)."""
@@ -13,7 +15,7 @@ def healthz(request) -> JsonResponse:
 
 
 def readyz(request) -> JsonResponse:
-    """The database answers and every migration is applied."""
+    """The database answers, every migration is applied and the job queue is being worked off."""
     try:
         connection = connections[DEFAULT_DB_ALIAS]
         executor = MigrationExecutor(connection)
@@ -24,4 +26,9 @@ def readyz(request) -> JsonResponse:
         return JsonResponse(
             {"status": "unavailable", "database": True, "pending_migrations": len(pending)}, status=503
         )
-    return JsonResponse({"status": "ok", "database": True})
+    backlog = queue_backlog()
+    ready = backlog.state == "ok"
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "database": True, "queue": backlog.as_dict()},
+        status=200 if ready else 503,
+    )

@@ -4,10 +4,13 @@
 
 Two gunicorn workers on loopback. Clients send pins (one in three with a photo), each with its own
 client_uuid, and retry the same request on connection errors and 5xx with back-off, as the page's
-offline queue does. Meanwhile a chaos loop SIGKILLs a random worker every 0.5-2 s, once kills the whole
-server (master and workers; restarted like a supervisor would) and twice terminates the app's database
-connections. At the end: sent, in the database, lost, duplicated, missing photos, orphan photo files
-after `cleanup_media`, client retries (max, p95). Writes into DATABASE_URL (default: the project database);
+offline queue does. Beside it runs the job worker that clusters the pins (`manage.py procrastinate worker`,
+heartbeat every 2 s here instead of 10). Meanwhile a chaos loop SIGKILLs a random gunicorn worker every
+0.5-2 s, once kills the whole server (master and workers; restarted like a supervisor would), twice
+terminates the app's database connections and SIGKILLs the job worker at 30 % and 60 % of the pins
+(restarted at once: its jobs in hand come back when it misses 3 heartbeats). At the end, once the queue is
+empty: sent, in the database, lost, duplicated, missing photos, orphan photo files after `cleanup_media`,
+client retries (max, p95), pins left unclustered and pins counted twice in their cluster. Writes into DATABASE_URL (default: the project database);
 photos go to a temporary MEDIA_ROOT. Exit status 1 if anything was lost, doubled, broken or orphaned.
 
 Reusable: `run_drill(db_url, pins=…, chaos=Chaos(…))` runs a drill and returns the figures (the reduced
@@ -40,6 +43,8 @@ import psycopg
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
+# Statuses of pins on the map (carto.models.Pin.VISIBLE_STATUSES): the ones that must be clustered.
+VISIBLE_STATUSES = ("received", "acknowledged", "linked", "resolved", "declined")
 APP_NAME = "carto-drill"  # application_name of the app's connections: the ones the drill terminates
 # Belleville, Paris 20e: every pin falls near here (inside the Métropole).
 CENTRE = (2.3790, 48.8700)
@@ -85,6 +90,35 @@ class Chaos:
     server_kills_at: tuple[float, ...] = (0.45,)
     # The app's database connections are terminated at these fractions.
     db_terminations_at: tuple[float, ...] = (0.25, 0.70)
+    # The job worker is SIGKILLed (and restarted) at these fractions.
+    job_worker_kills_at: tuple[float, ...] = (0.30, 0.60)
+
+
+class JobWorker:
+    """`manage.py procrastinate worker` (carto/tasks.py), restarted like a supervisor would if it dies."""
+
+    def __init__(self, env: dict, log) -> None:
+        self.env, self.log, self.process = env, log, None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "procrastinate", "worker"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log,
+        )  # fmt: skip
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
 
 class Server:
@@ -143,6 +177,8 @@ class Drill:
             "server_kills": 0,
             "db_terminations": 0,
             "db_backends_terminated": 0,
+            "job_worker_kills": 0,
+            "job_worker_restarts": 0,
         }
         self.done = threading.Event()
         env = dict(
@@ -159,8 +195,11 @@ class Drill:
             CARTO_THROTTLE_DEVICE_PER_HOUR="1000000",
             CARTO_THROTTLE_IP_PER_HOUR="1000000",
             CARTO_THROTTLE_AREA_PER_HOUR="1000000",
+            # A killed job worker is found dead after 3 missed heartbeats: 6 s instead of 30 s.
+            CARTO_WORKER_HEARTBEAT_SECONDS="2",
         )
         self.server = Server(self.port, env)
+        self.job_worker = JobWorker(env, self.server.log)
 
     def send(self, index: int) -> None:
         key = str(uuid.uuid4())
@@ -207,7 +246,8 @@ class Drill:
         plan = sorted(
             [(f, self.kill_worker) for f in chaos.worker_kills_at]
             + [(f, self.restart_server) for f in chaos.server_kills_at]
-            + [(f, self.terminate_connections) for f in chaos.db_terminations_at],
+            + [(f, self.terminate_connections) for f in chaos.db_terminations_at]
+            + [(f, self.kill_job_worker) for f in chaos.job_worker_kills_at],
             key=lambda step: step[0],
         )
 
@@ -222,6 +262,18 @@ class Drill:
             if time.monotonic() >= kill_at:
                 kill_at = next_kill()
                 self.kill_worker()
+            self.supervise_job_worker()
+
+    def supervise_job_worker(self) -> None:
+        if not self.job_worker.alive():
+            self.events["job_worker_restarts"] += 1
+            self.job_worker.start()
+
+    def kill_job_worker(self) -> None:
+        # Mid-batch, so that jobs are in hand: the worker restarts at once, as under a supervisor.
+        self.job_worker.kill()
+        self.events["job_worker_kills"] += 1
+        self.job_worker.start()
 
     def kill_worker(self) -> bool:
         workers = self.server.workers()
@@ -258,6 +310,7 @@ class Drill:
 
     def run(self) -> dict:
         self.server.start()
+        self.job_worker.start()
         started = time.monotonic()
         chaos = threading.Thread(target=self.chaos, daemon=True)
         if self.plan is not None:
@@ -269,7 +322,23 @@ class Drill:
             chaos.join()
         elapsed = time.monotonic() - started
         self.server.stop()
+        self.drain_queue()
+        self.job_worker.stop()
         return self.report(elapsed)
+
+    def drain_queue(self, timeout: float = 300.0) -> None:
+        """Wait for the job worker to work off the queue (restarting it if it died)."""
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                left = conn.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                    " AND queue_name = 'clustering'"
+                ).fetchone()[0]
+                if not left:
+                    return
+                self.supervise_job_worker()
+                time.sleep(0.2)
 
     def forget(self) -> None:
         """Delete the drill's pins through the ORM (cascades), so the database is as before the drill."""
@@ -298,6 +367,18 @@ class Drill:
                 [keys],
             ).fetchall()
             referenced = {name for (name,) in conn.execute("SELECT file FROM carto_pinphoto").fetchall()}
+            # Every visible pin in exactly one cluster, counted once there (the clustering job is idempotent).
+            unclustered, clustered_twice, jobs_failed = conn.execute(
+                "WITH drill AS (SELECT id FROM carto_pin WHERE client_uuid = ANY(%s::uuid[])"
+                "   AND status = ANY(%s)),"
+                " counted AS (SELECT c.id, c.pin_count, count(l.pin_id) AS links FROM carto_cluster c"
+                "   JOIN carto_pincluster l ON l.cluster_id = c.id GROUP BY c.id)"
+                " SELECT (SELECT count(*) FROM drill d WHERE NOT EXISTS"
+                "          (SELECT 1 FROM carto_pincluster l WHERE l.pin_id = d.id)),"
+                "        (SELECT coalesce(sum(abs(pin_count - links)), 0) FROM counted),"
+                "        (SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed')",
+                [keys, list(VISIBLE_STATUSES)],
+            ).fetchone()
         found = {key: (count, files) for key, count, files in rows}
         files_on_disk = {p.relative_to(self.media).as_posix() for p in (self.media / "photos").rglob("*")}
         missing_photo = sum(
@@ -317,6 +398,9 @@ class Drill:
             "retries_max": retries[-1] if retries else 0,
             "retries_p95": retries[int(0.95 * (len(retries) - 1))] if retries else 0,
             "retried_pins": sum(1 for r in retries if r),
+            "unclustered": unclustered,
+            "clustered_twice": int(clustered_twice),
+            "jobs_failed": jobs_failed,
             "seconds": round(elapsed, 1),
             **self.events,
             "cleanup": cleanup.stdout.strip(),
@@ -326,9 +410,12 @@ class Drill:
         return result
 
 
+BROKEN = ("lost", "duplicated", "missing_photo", "orphan_files", "refused", "unclustered", "clustered_twice")
+
+
 def broken(result: dict) -> int:
-    """Pins lost, doubled, with a missing photo, orphan files and refusals: all must be 0."""
-    return sum(result[k] for k in ("lost", "duplicated", "missing_photo", "orphan_files", "refused"))
+    """Pins lost, doubled, with a missing photo, orphan files, refusals, unclustered or counted twice: all 0."""
+    return sum(result[k] for k in BROKEN)
 
 
 def postgresql_url(url: str) -> str:
@@ -357,6 +444,8 @@ def run_drill(
     finally:
         if drill.server.process is not None and drill.server.process.poll() is None:
             drill.server.kill_all()
+        if drill.job_worker.alive():
+            drill.job_worker.kill()
         drill.server.log.close()
         if not (keep if keep_media is None else keep_media):
             shutil.rmtree(drill.media, ignore_errors=True)

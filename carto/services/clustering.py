@@ -157,8 +157,8 @@ def cluster_assign(pin: Pin) -> Cluster | None:
     """Put one visible pin in its cluster (an existing one or a new one); returns it (None for a pin
     not visible).
 
-    Runs right after commit (`transaction.on_commit(lambda: cluster_assign(pin))` after pin_create),
-    so a slow or failed assignment never loses a pin; `recluster` repairs anything missed.
+    Runs in the job worker (carto.tasks.cluster_pin, queued in pin_create's transaction), so a slow or
+    failed assignment never slows or loses a pin; a failed job is retried, `recluster` repairs the rest.
     Idempotent: a pin already placed keeps its cluster.
 
     e5: encoding (~20-45 ms of CPU) happens first, outside any transaction or lock; then one read

@@ -20,9 +20,10 @@ from carto.models import Flag, Pin, PinCluster, StatusChange
 from carto.roles import Action, require, role_label
 from carto.services import abuse
 from carto.services.audit import audit
-from carto.services.clustering import cluster_assign, cluster_refresh, cluster_unassign
+from carto.services.clustering import cluster_refresh, cluster_unassign
 from carto.services.pins import clean_text
 from carto.stats.map_version import map_version_bump
+from carto.tasks import cluster_pin
 
 # Open flags from this many distinct networks (IP hashes) within AUTO_HIDE_WINDOW hide a visible pin
 # pending review: three fresh device tokens from one address could hide any pin (attack pass).
@@ -75,8 +76,8 @@ def pin_set_status(
     if old in Pin.VISIBLE_STATUSES and not pin.is_visible:
         cluster_unassign(pin)
     elif pin.is_visible and old not in Pin.VISIBLE_STATUSES:
-        # Clustering after commit, as for a new pin: never failing the moderator's action.
-        transaction.on_commit(lambda: cluster_assign(pin), robust=True)
+        # Clustering on the job queue, as for a new pin: never slowing or failing the moderator's action.
+        cluster_pin.defer(pin_id=pin.pk)
     return StatusChange.objects.create(
         pin=pin, from_status=old, to_status=to, note=note, role=role, actor=actor, public=public
     )

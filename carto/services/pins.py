@@ -18,11 +18,11 @@ from carto.models.pins import TEXT_MAX_LENGTH
 from carto.photos import photo_clean
 from carto.roles import Action, can
 from carto.services import abuse
-from carto.services.clustering import cluster_assign
 from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
-from carto.services.privacy import public_location_for
+from carto.services.privacy import blur_candidates
 from carto.sql.placement import pin_preflight
 from carto.stats.map_version import map_version_bump
+from carto.tasks import cluster_pin
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,57 @@ def _territory_refs(refs: dict, placement, ept_id: int | None) -> dict[str, Terr
     }
 
 
-@transaction.atomic
+class ReplayRace(Exception):
+    """Two requests with one client_uuid at once: the second waited on the unique index, then failed.
+
+    Raised out of pin_create's transaction (which PostgreSQL has aborted); pin_submit answers it as a replay.
+    No savepoint is taken for this rare race: two round trips saved on every pin (bench/pins_write.py).
+    """
+
+    def __init__(self, client_uuid: uuid.UUID, fingerprint: str) -> None:
+        super().__init__(str(client_uuid))
+        self.client_uuid, self.fingerprint = client_uuid, fingerprint
+
+
+def _validated(*, text: str, kind: str, theme: Theme, mediated_by: User | None, consent: bool | None) -> str:
+    """The domain rules on what a pin says (before anything is read or written); returns the clean text."""
+    text = clean_text(text)
+    if kind not in Pin.Kind.values:
+        raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [str(kind)]})
+    if theme.parent_id is None:
+        raise InvalidInput(
+            "invalid_theme", "choose a theme, not a group of themes", fields={"theme": [theme.slug]}
+        )
+    if mediated_by is not None and consent is not True:
+        raise InvalidInput(
+            "consent_required",
+            "a mediated pin needs the resident's consent",
+            fields={"consent": ["required"]},
+        )
+    return text
+
+
+def _screened(
+    *, pre, text: str, device_hash: str, ip_hash: str, signed_in: User | None, mediated: bool
+) -> tuple[str, str, float]:
+    """Throttle the write (device, network, commune) and choose its status: (status, reason, spam score)."""
+    history = abuse.DeviceHistory(
+        first_pin_at=pre.first_pin_at, pins=pre.device_pins, same_text=pre.device_same_text
+    )
+    fresh = abuse.throttle_writes(
+        device_hash=device_hash,
+        ip_hash=ip_hash,
+        commune_id=pre.placement.commune_id,
+        new_device=signed_in is None and not mediated and abuse.is_new_device(history),
+    )
+    score = abuse.spam_score(text, history=history)
+    status, reason = abuse.initial_status(
+        score=score, author=signed_in, history=history, network_new_device_pins=fresh
+    )
+    return status, reason, score
+
+
+@transaction.atomic(savepoint=False)
 def pin_create(
     *,
     client_uuid: uuid.UUID,
@@ -118,20 +168,10 @@ def pin_create(
 
     With `screen`, the write is throttled (device, IP hash, commune) and its status comes from the
     spam score and the pre-moderation rules (carto.services.abuse) instead of `status`.
+    Round trips: the preflight (replay, placement, blur, history, new id), the throttle, the INSERT,
+    the clustering job; no savepoint (see ReplayRace).
     """
-    text = clean_text(text)
-    if kind not in Pin.Kind.values:
-        raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [str(kind)]})
-    if theme.parent_id is None:
-        raise InvalidInput(
-            "invalid_theme", "choose a theme, not a group of themes", fields={"theme": [theme.slug]}
-        )
-    if mediated_by is not None and consent is not True:
-        raise InvalidInput(
-            "consent_required",
-            "a mediated pin needs the resident's consent",
-            fields={"consent": ["required"]},
-        )
+    text = _validated(text=text, kind=kind, theme=theme, mediated_by=mediated_by, consent=consent)
     exact = to_storage(location)
     fingerprint = request_fingerprint(
         {
@@ -145,7 +185,11 @@ def pin_create(
     )
     # One round trip for everything known before the write (carto.sql.placement.pin_preflight).
     pre = pin_preflight(
-        point=exact, client_uuid=client_uuid, device_hash=device_hash if screen else "", text=text
+        point=exact,
+        client_uuid=client_uuid,
+        device_hash=device_hash if screen else "",
+        text=text,
+        blur_candidates=blur_candidates(location=exact, meters=theme.blur_meters),
     )
     if pre.replay_id is not None:
         return _replayed(client_uuid, fingerprint, pre.replay_fingerprint)
@@ -158,28 +202,12 @@ def pin_create(
         )
     if screen:
         # After the replay check on purpose: a client retrying the same pin is never throttled.
-        history = abuse.DeviceHistory(
-            first_pin_at=pre.first_pin_at, pins=pre.device_pins, same_text=pre.device_same_text
-        )
-        fresh = abuse.throttle_writes(
-            device_hash=device_hash,
-            ip_hash=ip_hash,
-            commune_id=placement.commune_id,
-            new_device=author is None and mediated_by is None and abuse.is_new_device(history),
-        )
-        spam_score = abuse.spam_score(text, history=history)
-        status, status_reason = abuse.initial_status(
-            score=spam_score, author=author or mediated_by, history=history, network_new_device_pins=fresh
-        )
-    pin_id = pre.new_id
-    public = public_location_for(
-        location=exact,
-        meters=theme.blur_meters,
-        commune_id=placement.commune_id,
-        qpv_id=placement.qpv_id,
-    )
+        status, status_reason, spam_score = _screened(
+            pre=pre, text=text, device_hash=device_hash, ip_hash=ip_hash,
+            signed_in=author or mediated_by, mediated=mediated_by is not None,
+        )  # fmt: skip
     pin = Pin(
-        id=pin_id,
+        id=pre.new_id,
         client_uuid=client_uuid,
         request_fingerprint=fingerprint,
         kind=kind,
@@ -187,7 +215,7 @@ def pin_create(
         text=text,
         language=language[:16],
         location=exact,
-        public_location=public,
+        public_location=pre.public_location or Point(exact.x, exact.y, srid=exact.srid),
         commune_id=placement.commune_id,
         ept_id=pre.ept_id,
         arrondissement_id=placement.arrondissement_id,
@@ -206,19 +234,14 @@ def pin_create(
     for field, territory in _territory_refs(pre.territories, placement, pre.ept_id).items():
         setattr(pin, field, territory)
     try:
-        # A concurrent request with the same client_uuid waits on the unique index, then fails here.
-        with transaction.atomic():
-            pin.save(force_insert=True)
-    except IntegrityError:
-        replayed = _replay(client_uuid, fingerprint)
-        if replayed is None:
-            raise
-        return replayed
+        pin.save(force_insert=True)
+    except IntegrityError as exc:
+        raise ReplayRace(client_uuid, fingerprint) from exc
     # The map aggregates (tile grid, hexbins) moved with the row (a trigger); cached tiles must change.
     map_version_bump()
-    # Clustering reads other pins and may take tens of ms: after commit, never failing the write;
-    # `manage.py recluster` repairs anything missed.
-    transaction.on_commit(lambda: cluster_assign(pin), robust=True)
+    # Clustering reads other pins and takes tens of ms of CPU: a job for the worker, queued in this very
+    # transaction, so that a committed pin always gets clustered (once: the job is idempotent).
+    cluster_pin.defer(pin_id=pin.pk)
     return PinResult(pin, created=True)
 
 
@@ -258,25 +281,33 @@ def pin_submit(
         mediated_by = author
     # Validate and re-encode the photo before anything is written: a bad photo writes nothing.
     clean = photo_clean(photo) if photo is not None else None
-    with photo_staged(clean) as photo_name, transaction.atomic(durable=True):
-        result = pin_create(
-            client_uuid=client_uuid,
-            kind=kind,
-            theme=theme,
-            text=text,
-            location=location,
-            language=language,
-            author=None if mediated_by else author,
-            mediated_by=mediated_by,
-            mediated_structure=structure,
-            consent=consent if mediated_by else None,
-            device_hash=device_hash,
-            ip_hash=ip_hash,
-            screen=True,
-        )
-        if result.created and clean is not None:
-            photo_attach(pin=result.pin, clean=clean, name=photo_name)
-        elif photo_name:
-            # A replay keeps the pin's original photos; the staged copy is not needed.
-            transaction.on_commit(lambda: photo_discard(photo_name), robust=True)
+    try:
+        with photo_staged(clean) as photo_name, transaction.atomic(durable=True):
+            result = pin_create(
+                client_uuid=client_uuid,
+                kind=kind,
+                theme=theme,
+                text=text,
+                location=location,
+                language=language,
+                author=None if mediated_by else author,
+                mediated_by=mediated_by,
+                mediated_structure=structure,
+                consent=consent if mediated_by else None,
+                device_hash=device_hash,
+                ip_hash=ip_hash,
+                screen=True,
+            )
+            if result.created and clean is not None:
+                photo_attach(pin=result.pin, clean=clean, name=photo_name)
+            elif photo_name:
+                # A replay keeps the pin's original photos; the staged copy is not needed.
+                transaction.on_commit(lambda: photo_discard(photo_name), robust=True)
+    except ReplayRace as race:
+        # The other request committed this client_uuid first: answer as its replay (or a 409 if the body
+        # differs); any other integrity error is re-raised as it was.
+        replayed = _replay(race.client_uuid, race.fingerprint)
+        if replayed is None:
+            raise race.__cause__ from None
+        return replayed
     return result

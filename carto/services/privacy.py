@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 
 from carto.geo import blur_offset
-from carto.sql.placement import first_candidate_inside
 
 BLUR_ATTEMPTS = 8
 
@@ -19,8 +18,10 @@ BLUR_ATTEMPTS = 8
 BLUR_CELL_M = 20
 
 
-def public_location_for(*, location: Point, meters: int, commune_id: int, qpv_id: int | None) -> Point:
-    """Displace `location` deterministically by up to `meters`, staying in its commune and QPV.
+def blur_candidates(*, location: Point, meters: int) -> list[tuple[float, float]]:
+    """Where `location` may be shown, displaced deterministically by up to `meters`, in order of preference;
+    the first one inside the location's commune (and QPV) is its public location (chosen in SQL by
+    carto.sql.placement.pin_preflight, else the area point closest to the first candidate).
 
     The displacement belongs to the place, not to the pin: it starts from the centre of the location's
     BLUR_CELL_M square, in a direction drawn from that square (and the server secret), at least
@@ -28,10 +29,10 @@ def public_location_for(*, location: Point, meters: int, commune_id: int, qpv_id
     75-150 m away for a 150 m theme: averaging them, or intersecting their rings, gives nothing back
     (with one offset per pin, the mean of 25 converged to ~15 m of the doorstep). Themes with other
     radii move along the same direction. Tried in order: up to 8 directions, then the area point
-    closest to the first.
+    closest to the first. No candidates (an empty list) for a theme that is not blurred.
     """
     if meters <= 0:
-        return Point(location.x, location.y, srid=location.srid)
+        return []
     ix, iy = math.floor(location.x / BLUR_CELL_M), math.floor(location.y / BLUR_CELL_M)
     cx, cy = (ix + 0.5) * BLUR_CELL_M, (iy + 0.5) * BLUR_CELL_M
     # From the cell centre, meters/2 plus the half-diagonal: every point of the cell ends >= meters/2 away.
@@ -46,7 +47,7 @@ def public_location_for(*, location: Point, meters: int, commune_id: int, qpv_id
             minimum=minimum,
         )
         candidates.append((cx + dx, cy + dy))
-    return first_candidate_inside(candidates=candidates, commune_id=commune_id, qpv_id=qpv_id)
+    return candidates
 
 
 def keyed_hash(value: str, *, purpose: str) -> str:

@@ -44,51 +44,27 @@ def place_point(point: Point) -> Placement:
     return Placement(bool(inside), commune if inside else None, arrondissement, qpv)
 
 
-_BLUR_SQL = """
-WITH c AS (
-  SELECT ord, ST_SetSRID(ST_MakePoint(x, y), %(srid)s) AS geom
-  FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS u(x, y, ord)
-),
-area AS (
-  SELECT CASE WHEN q.geometry IS NULL THEN m.geometry ELSE ST_Intersection(m.geometry, q.geometry) END AS geom
-  FROM carto_territory m LEFT JOIN carto_territory q ON q.id = %(qpv)s
-  WHERE m.id = %(commune)s
-)
-SELECT ST_X(pt), ST_Y(pt) FROM (
-  SELECT COALESCE(
-    (SELECT c.geom FROM c, area WHERE ST_Contains(area.geom, c.geom) ORDER BY c.ord LIMIT 1),
-    (SELECT ST_ClosestPoint(area.geom, c.geom) FROM c, area ORDER BY c.ord LIMIT 1)
-  ) AS pt
-) s
-"""
-
-
-def first_candidate_inside(
-    *, candidates: list[tuple[float, float]], commune_id: int, qpv_id: int | None
-) -> Point:
-    """The first candidate inside the commune (and QPV when known), else the area point closest to the first."""
-    params = {
-        "srid": STORAGE_SRID,
-        "xs": [x for x, _ in candidates],
-        "ys": [y for _, y in candidates],
-        "commune": commune_id,
-        "qpv": qpv_id,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_BLUR_SQL, params)
-        x, y = cursor.fetchone()
-    return Point(x, y, srid=STORAGE_SRID)
-
-
-# Everything pin_create must know before it writes, in one round trip instead of five (replay
-# lookup, placement, the commune's EPT, the reserved id, the device's history): measured in
-# bench/pins_write.py, round trips were most of the cost of POST /api/pins/ next to a bare INSERT.
-# Each part is the same query as before, as a scalar subquery; the id comes from the sequence only
-# for a new pin, and the device history only when a device hash is given.
+# Everything pin_create must know before it writes, in one round trip instead of six (replay
+# lookup, placement, the commune's EPT, the reserved id, the device's history, the public location):
+# measured in bench/pins_write.py, round trips were most of the cost of POST /api/pins/ next to a bare
+# INSERT. Each part is a scalar subquery; the id comes from the sequence only for a new pin, and the
+# device history only when a device hash is given. The public location is the first blur candidate
+# (carto.services.privacy.blur_candidates) inside the placed commune and QPV, else the point of that
+# area closest to the first candidate: a blurred point never leaves the pin's commune or QPV.
 _PREFLIGHT_SQL = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS geom),
 replay AS (SELECT id, request_fingerprint FROM carto_pin WHERE client_uuid = %(client_uuid)s),
-placed AS (SELECT pl.* FROM p, carto_place(p.geom, %(tolerance)s) pl)
+placed AS (SELECT pl.* FROM p, carto_place(p.geom, %(tolerance)s) pl),
+candidate AS (
+  SELECT ord, ST_SetSRID(ST_MakePoint(x, y), %(srid)s) AS geom
+  FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS u(x, y, ord)),
+area AS (
+  SELECT CASE WHEN q.geometry IS NULL THEN m.geometry ELSE ST_Intersection(m.geometry, q.geometry) END AS geom
+  FROM placed JOIN carto_territory m ON m.id = placed.commune_id LEFT JOIN carto_territory q ON q.id = placed.qpv_id),
+blurred AS (
+  SELECT COALESCE(
+    (SELECT c.geom FROM candidate c, area WHERE ST_Contains(area.geom, c.geom) ORDER BY c.ord LIMIT 1),
+    (SELECT ST_ClosestPoint(area.geom, c.geom) FROM candidate c, area ORDER BY c.ord LIMIT 1)) AS geom)
 SELECT
   (SELECT id FROM replay), (SELECT request_fingerprint FROM replay),
   placed.inside, placed.commune_id, placed.arrondissement_id, placed.qpv_id, placed.ept_id,
@@ -97,7 +73,8 @@ SELECT
   h.first_pin_at, h.pins, h.same_text,
   (SELECT json_object_agg(t.id, json_build_array(t.kind, t.code, t.name)) FROM carto_territory t
    WHERE t.id IN (placed.commune_id, placed.arrondissement_id, placed.qpv_id)
-      OR t.id = placed.ept_id)
+      OR t.id = placed.ept_id),
+  (SELECT ST_X(geom) FROM blurred), (SELECT ST_Y(geom) FROM blurred)
 FROM placed
 LEFT JOIN LATERAL (
   SELECT min(created_at) AS first_pin_at, count(*) AS pins, count(*) FILTER (WHERE text = %(text)s) AS same_text
@@ -119,10 +96,14 @@ class Preflight:
     territories: dict[
         int, tuple[str, str, str]
     ]  # id -> (kind, code, name) of the four above, for the response
+    public_location: Point | None  # None without blur candidates (a theme that is not blurred)
 
 
-def pin_preflight(*, point: Point, client_uuid: uuid.UUID, device_hash: str, text: str) -> Preflight:
-    """Replay lookup, placement (same rules as place_point), EPT, new id, device history, in one SELECT."""
+def pin_preflight(
+    *, point: Point, client_uuid: uuid.UUID, device_hash: str, text: str, blur_candidates: list
+) -> Preflight:
+    """Replay lookup, placement (same rules as place_point), EPT, new id, device history and the blurred
+    public location, in one SELECT."""
     assert point.srid == STORAGE_SRID
     params = {
         "x": point.x,
@@ -132,6 +113,8 @@ def pin_preflight(*, point: Point, client_uuid: uuid.UUID, device_hash: str, tex
         "client_uuid": client_uuid,
         "device_hash": device_hash,
         "text": text,
+        "xs": [x for x, _ in blur_candidates],
+        "ys": [y for _, y in blur_candidates],
     }
     with connection.cursor() as cursor:
         cursor.execute(_PREFLIGHT_SQL, params)
@@ -148,10 +131,15 @@ def pin_preflight(*, point: Point, client_uuid: uuid.UUID, device_hash: str, tex
             pins,
             same,
             refs,
+            public_x,
+            public_y,
         ) = cursor.fetchone()
     placement = Placement(bool(inside), commune if inside else None, arrondissement, qpv)
     territories = {int(key): tuple(value) for key, value in (refs or {}).items()}
-    return Preflight(replay_id, fingerprint, placement, ept, new_id, first, pins or 0, same or 0, territories)
+    public = None if public_x is None else Point(public_x, public_y, srid=STORAGE_SRID)
+    return Preflight(
+        replay_id, fingerprint, placement, ept, new_id, first, pins or 0, same or 0, territories, public
+    )
 
 
 # Every pin's territories again from its exact location, for one range of ids (replace_pins after a

@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from carto.services.privacy import keyed_hash
 from tests.factories import BELLEVILLE, make_pin
+from tests.jobs import run_queued_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,7 @@ def test_a_hidden_pin_leaves_every_public_surface_and_comes_back_on_restore(
         for _ in range(OTHERS):
             make_pin(*BELLEVILLE, text=TEXT)
         pin = make_pin(*BELLEVILLE, text=TEXT, device_hash=keyed_hash(DEVICE, purpose="device"))
+    assert run_queued_jobs() == OTHERS + 1  # one clustering job per pin
     cluster_id = pin.cluster_link.cluster_id
     shown = {
         "list": OTHERS + 1,
@@ -138,6 +140,7 @@ def test_a_hidden_pin_leaves_every_public_surface_and_comes_back_on_restore(
             content_type="application/json",
         )
     assert response.status_code == 200, response.content
+    assert run_queued_jobs() == 1  # the restored pin goes back to its cluster
     client.logout()
     pin.refresh_from_db()
     assert public_view(client, pin.pk, pin.cluster_link.cluster_id) == shown

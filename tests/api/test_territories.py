@@ -103,4 +103,5 @@ def test_the_docs_page_is_served_without_a_cdn(client):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ok", "database": True}
+    ready = client.get("/readyz").json()
+    assert (ready["status"], ready["database"], ready["queue"]["state"]) == ("ok", True, "ok")

@@ -1,4 +1,5 @@
-"""The crash drill, reduced: 100 pins through two gunicorn workers that are SIGKILLed, and a cut connection.
+"""The crash drill, reduced: 100 pins through two gunicorn workers that are SIGKILLed, a cut connection and a
+SIGKILLed job worker.
 
 Same code as bench/drills/crash_replay.py (the full 1,000-pin drill): a real gunicorn on loopback against the
 test database, clients retrying the same client_uuid on connection errors and 5xx, one pin in three with a
@@ -20,6 +21,7 @@ REDUCED = Chaos(
     worker_kills_at=(0.10, 0.25, 0.40, 0.60, 0.80),
     server_kills_at=(),
     db_terminations_at=(0.50,),
+    job_worker_kills_at=(0.35,),
 )
 
 
@@ -46,6 +48,10 @@ def test_no_pin_is_lost_doubled_or_broken_when_workers_and_connections_die(commi
     assert result["duplicated"] == 0, summary
     assert result["missing_photo"] == 0, summary
     assert result["orphan_files"] == 0, summary  # after manage.py cleanup_media --grace-minutes=0
+    # The job worker was SIGKILLed mid-batch: every pin still ends in exactly one cluster, counted once.
+    assert result["job_worker_kills"] == 1, summary
+    assert result["unclustered"] == 0, summary
+    assert result["clustered_twice"] == 0, summary
     assert result["refused"] == 0, summary
     assert broken(result) == 0, summary
     # The chaos was felt: some pins needed the offline queue's retries.

@@ -1,0 +1,44 @@
+"""Background jobs on the PostgreSQL job queue (Procrastinate): what a request must not wait for.
+
+A job is deferred inside the transaction that makes it necessary (Procrastinate's Django connector
+writes through Django's own connection), so a committed pin always has its clustering job and a
+rolled-back pin never has one. The worker (`manage.py procrastinate worker`, started by `make run`,
+`make serve` and docker-compose) runs them; every job here is idempotent, so a job retried after a
+worker died half-way places its pin exactly once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+from carto.models import Pin
+from carto.services.clustering import cluster_assign
+
+CLUSTERING_QUEUE = "clustering"
+MAINTENANCE_QUEUE = "maintenance"
+# A worker that missed 3 heartbeats (every 10 s by default) is dead: its jobs in "doing" go back to the queue.
+STALLED_AFTER_SECONDS = 3 * settings.CARTO_WORKER_HEARTBEAT_SECONDS
+# Transient failures (a cut database connection, a deadlock) are retried with a growing wait:
+# 2 s, 4 s, 8 s... up to 8 attempts (about 8 min), then the job is "failed" and `recluster` repairs.
+RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+
+
+@app.task(name="carto.cluster_pin", queue=CLUSTERING_QUEUE, retry=RETRY)
+def cluster_pin(pin_id: int) -> None:
+    """Place one pin in its cluster of the same need (a pin deleted or hidden meanwhile is skipped)."""
+    pin = Pin.objects.select_related("theme").filter(pk=pin_id).first()
+    if pin is not None:
+        cluster_assign(pin)
+
+
+# Every 5 s: a killed worker's pins wait at most 3 heartbeats + 5 s, then are clustered by another worker.
+@app.periodic(cron="* * * * * */5", periodic_id="recover_stalled")
+@app.task(name="carto.recover_stalled", queue=MAINTENANCE_QUEUE, queueing_lock="recover_stalled",
+          pass_context=True)  # fmt: skip
+async def recover_stalled(context, timestamp: int) -> None:
+    """Put back in the queue the jobs of workers that died (SIGKILL, OOM, lost machine) mid-job."""
+    manager = context.app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
+        await manager.retry_job(job)
