@@ -144,6 +144,9 @@ def main() -> None:
         rows += result_rows(run("stats.py", *counted, env=env)[0])
     if "places" not in args.skip:
         rows += result_rows(run("places.py", env=env)[0])
+    if "load" not in args.skip:
+        # The mixed load with the job worker beside gunicorn: POST -> cluster assigned (on the bench data set).
+        rows += result_rows(run("load.py", *counted, "--duration", "30", "--concurrency", "8", env=env)[0])
     if "page_load" not in args.skip:
         rows += result_rows(run("page_load.py", env=env)[0])
     if "clustering" not in args.skip:
