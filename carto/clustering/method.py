@@ -14,7 +14,7 @@ merging never compares pins one by one.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,99 +103,227 @@ class Groups:
         return float(self.sums[a] @ self.sums[b]) / float(self.sizes[a] * self.sizes[b])
 
 
+# Rows scored together against the clusters of the batch's first pass: one matrix product per chunk
+# (BLAS-3) instead of one matrix-vector product per row, which at 1 M pins re-read every cluster sum a
+# million times. Exact: what rows of the same chunk add to a cluster is added back from their Gram matrix.
+STRICT_CHUNK = 512
+
+
 def strict_assign(
     units: np.ndarray,
     *,
     threshold: float,
     cannot: Sequence[set[int]] | None = None,
     frozen: frozenset[int] = frozenset(),
+    progress: Callable[[str], None] | None = None,
 ) -> list[int]:
     """First pass, in row order: a row joins the cluster of highest mean cosine if it reaches
     `threshold` and no cannot-link forbids it, else starts one. Returns each row's cluster index.
 
     `cannot[i]` are rows that row i may not share a cluster with; `frozen` rows start alone and are
-    never joined (a curator split the pin out).
+    never joined (a curator split the pin out). Ties go to the lower cluster index.
     """
     n, dim = units.shape
-    sums = np.zeros((max(16, n), dim), dtype=np.float32)
-    sizes = np.zeros(max(16, n), dtype=np.float32)
-    closed: list[bool] = []
+    sums = np.zeros((min(max(16, n), 1024), dim), dtype=np.float32)  # grows by doubling
+    sizes = np.zeros(len(sums), dtype=np.float32)
+    closed = np.zeros(len(sums), dtype=bool)
+    k = 0
     label = [-1] * n
-    for i in range(n):
-        best = -1
-        if i not in frozen and closed:
-            k = len(closed)
-            scores = (sums[:k] @ units[i]) / sizes[:k]
-            scores[np.asarray(closed)] = -np.inf
-            for c in np.argsort(-scores, kind="stable"):
-                if scores[c] < threshold:
-                    break
-                if not cannot or not any(label[j] == c for j in cannot[i]):
-                    best = int(c)
-                    break
-        if best < 0:
-            best = len(closed)
-            closed.append(i in frozen)
-        sums[best] += units[i]
-        sizes[best] += 1
-        label[i] = best
+    for start in range(0, n, STRICT_CHUNK):
+        rows = units[start : start + STRICT_CHUNK]
+        known = k  # clusters whose sums the chunk's product saw
+        base = rows @ sums[:known].T if known else np.zeros((len(rows), 0), dtype=np.float32)
+        gram = rows @ rows.T
+        chunk_labels = np.empty(len(rows), dtype=np.int64)
+        for r in range(len(rows)):
+            i = start + r
+            best = -1
+            if i not in frozen and k:
+                dot = np.zeros(k, dtype=np.float32)
+                dot[:known] = base[r]
+                np.add.at(dot, chunk_labels[:r], gram[r, :r])
+                scores = dot / sizes[:k]
+                scores[closed[:k]] = -np.inf
+                best = _best_allowed(scores, threshold, cannot[i] if cannot else (), label)
+            if best < 0:
+                if k == len(sums):
+                    sums = np.vstack([sums, np.zeros_like(sums)])
+                    sizes = np.concatenate([sizes, np.zeros_like(sizes)])
+                    closed = np.concatenate([closed, np.zeros_like(closed)])
+                best, k = k, k + 1
+                closed[best] = i in frozen
+            sums[best] += units[i]
+            sizes[best] += 1
+            label[i] = best
+            chunk_labels[r] = best
+        if progress and (start // STRICT_CHUNK) % 100 == 99:
+            progress(f"  first pass: {start + len(rows)}/{n} rows, {k} clusters")
     return label
 
 
-def agglomerate(groups: Groups, *, threshold: float, frozen: frozenset[int] = frozenset()) -> list[int]:
+def _best_allowed(
+    scores: np.ndarray, threshold: float, forbidden_rows: Iterable[int], label: list[int]
+) -> int:
+    """The highest-scoring cluster reaching `threshold` that holds none of `forbidden_rows`, or -1."""
+    best = int(np.argmax(scores))  # the first of equal maxima: the lower index
+    if scores[best] < threshold:
+        return -1
+    banned = {label[j] for j in forbidden_rows if label[j] >= 0}
+    if best not in banned:
+        return best
+    for c in np.argsort(-scores, kind="stable"):  # rare: a curator's cannot-link in the way
+        if scores[c] < threshold:
+            return -1
+        if int(c) not in banned:
+            return int(c)
+    return -1
+
+
+# Candidate neighbours kept per cluster while merging. Memory is k x NEIGHBOURS ids whatever the data:
+# holding every pair above the threshold took 8 GB at 100 k pins of look-alike texts (4,000 pairs per
+# cluster), and the whole pair matrix would be k^2.
+NEIGHBOURS = 32
+
+
+class _Neighbours:
+    """Each cluster's best candidates and a cutoff: any current cluster that holds none of the
+    candidates is at most `cutoff` similar to it (the invariant that keeps the merging exact).
+
+    Average link is reducible: sim(C, A ∪ B) is the size-weighted mean of sim(C, A) and sim(C, B),
+    so it is never above both. Hence a merge only lowers similarities, the union's candidates are those
+    of A and B, and the union's cutoff is the larger of theirs; when a cluster's candidates all fall
+    below its cutoff, its candidates are computed again against every cluster (one matrix-vector product).
+    """
+
+    def __init__(self, groups: Groups, threshold: float, frozen: frozenset[int], limit: int) -> None:
+        self.g, self.threshold, self.limit = groups, threshold, limit
+        k = len(groups.sizes)
+        self.parent = list(range(k))
+        self.alive = np.ones(k, dtype=bool)
+        for i in frozen:
+            self.alive[i] = False  # never a candidate, never merged
+        self.cand: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * k
+        self.cutoff = np.full(k, -np.inf, dtype=np.float64)
+
+    def similarities(self, c: int, ids: np.ndarray) -> np.ndarray:
+        g = self.g
+        return (g.sums[ids] @ g.sums[c]) / (g.sizes[ids] * g.sizes[c])
+
+    def keep(self, c: int, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Keep the best `limit` of ids (scores at or above the threshold); the best one left out sets
+        the cutoff (or nothing left out reaches the threshold: -inf)."""
+        above = scores >= self.threshold
+        ids, scores = ids[above], scores[above]
+        if len(ids) > self.limit:
+            order = np.argsort(-scores, kind="stable")
+            self.cutoff[c] = max(self.cutoff[c], float(scores[order[self.limit]]))
+            ids = ids[order[: self.limit]]
+        self.cand[c] = ids
+
+    def scan(self, c: int) -> None:
+        """Candidates of c against every live cluster."""
+        ids = np.flatnonzero(self.alive)
+        ids = ids[ids != c]
+        self.cutoff[c] = -np.inf
+        self.keep(c, ids, self.similarities(c, ids))
+
+    def scan_all(self, progress: Callable[[str], None] | None) -> None:
+        """Every cluster's candidates, 256 rows at a time (a block is 256 x k, never k x k)."""
+        g = self.g
+        live = np.flatnonzero(self.alive)
+        means = g.sums[live] / g.sizes[live, None]
+        for start in range(0, len(live), 256):
+            block = means[start : start + 256] @ means.T
+            for r in range(len(block)):
+                block[r, start + r] = -np.inf  # not its own neighbour
+                self.keep(int(live[start + r]), live, block[r].astype(np.float64))
+            if progress and (start // 256) % 100 == 99:
+                progress(f"  candidate neighbours: {start + 256}/{len(live)} clusters")
+
+    def root(self, i: int) -> int:
+        return _root(self.parent, i)
+
+    def best(self, c: int) -> tuple[float, int] | None:
+        """The live cluster most similar to c at or above the threshold (ties: lowest index), or None."""
+        while True:
+            ids = np.unique([self.root(int(j)) for j in self.cand[c]]).astype(np.int64)
+            banned = self.g.cannot[c]
+            ids = ids[self.alive[ids] & (ids != c)]
+            if banned:
+                ids = ids[[int(j) not in banned for j in ids]]
+            top, partner = -np.inf, -1
+            if len(ids):
+                scores = self.similarities(c, ids)
+                at = int(np.argmax(scores))
+                top, partner = float(scores[at]), int(ids[at])
+            if top >= self.cutoff[c] or self.cutoff[c] < self.threshold:
+                return (top, partner) if top >= self.threshold and partner >= 0 else None
+            self.scan(c)  # something outside the candidates may now be the best
+
+    def merge(self, a: int, b: int) -> None:
+        """b joins a: sums, sizes, cannot-links, candidates (the union's) and cutoff (the larger)."""
+        g = self.g
+        self.parent[b] = a
+        self.alive[b] = False
+        g.sums[a] += g.sums[b]
+        g.sizes[a] += g.sizes[b]
+        for c in g.cannot[b]:
+            g.cannot[c].discard(b)
+            g.cannot[c].add(a)
+        g.cannot[a] |= g.cannot[b]
+        self.cutoff[a] = max(self.cutoff[a], self.cutoff[b])
+        ids = np.unique([self.root(int(j)) for j in np.concatenate([self.cand[a], self.cand[b]])])
+        ids = ids[self.alive[ids] & (ids != a)].astype(np.int64)
+        self.keep(a, ids, self.similarities(a, ids) if len(ids) else np.empty(0))
+        self.cand[b] = np.empty(0, dtype=np.int64)
+
+
+def agglomerate(
+    groups: Groups,
+    *,
+    threshold: float,
+    frozen: frozenset[int] = frozenset(),
+    progress: Callable[[str], None] | None = None,
+    neighbours: int = NEIGHBOURS,
+) -> list[int]:
     """Exact average-link agglomeration of `groups` down to `threshold`; returns, per group, the
     index of the group it ends in (a representative).
 
-    Only pairs at or above the threshold are ever looked at: the mean cosine of A∪B with C is the
-    size-weighted mean of those of A and B, so C can reach the threshold with A∪B only if it reached
-    it with A or with B. The highest pair is merged first (ties by index: deterministic); pairs tied
-    by a cannot-link are skipped; `frozen` groups never merge.
+    The most similar pair is merged first (ties by index: deterministic), found from each cluster's
+    best neighbour in a heap (generic algorithm with lazy updates: an entry whose clusters changed is
+    re-evaluated when it comes up; merges only lower similarities, so a stale entry is an upper bound).
+    Pairs tied by a cannot-link never merge; `frozen` groups never merge. Memory: k x `neighbours`
+    candidate ids (_Neighbours), never the pairs above the threshold nor the whole matrix.
     """
     k = len(groups.sizes)
-    means = groups.sums / groups.sizes[:, None]
-    neighbours: list[set[int]] = [set() for _ in range(k)]
-    heap: list[tuple[float, int, int, int, int]] = []
+    nb = _Neighbours(groups, threshold, frozen, neighbours)
+    nb.scan_all(progress)
     version = [0] * k
-    for start in range(0, k, 2048):
-        block = means[start : start + 2048] @ means.T
-        for a, b in zip(*np.nonzero(block >= threshold), strict=True):
-            a = int(a) + start
-            b = int(b)
-            if a < b and a not in frozen and b not in frozen:
-                neighbours[a].add(b)
-                neighbours[b].add(a)
-                heap.append((-float(block[a - start, b]), a, b, 0, 0))
-    heapq.heapify(heap)
-    parent = list(range(k))
+    heap: list[tuple[float, int, int, int, int, int, int]] = []
+
+    def push(c: int) -> None:
+        found = nb.best(c)
+        if found is not None:
+            score, p = found
+            heapq.heappush(heap, (-score, min(c, p), max(c, p), c, version[c], p, version[p]))
+
+    for c in np.flatnonzero(nb.alive):
+        push(int(c))
+    merges = 0
     while heap:
-        _, a, b, va, vb = heapq.heappop(heap)
-        if parent[a] != a or parent[b] != b or version[a] != va or version[b] != vb:
-            continue  # stale: one side merged since
-        if b in groups.cannot[a]:
+        _, lo, hi, owner, v_owner, partner, v_partner = heapq.heappop(heap)
+        if not nb.alive[owner] or version[owner] != v_owner:
+            continue  # the owner changed: it was pushed again then
+        if not nb.alive[partner] or version[partner] != v_partner:
+            push(owner)  # its best neighbour changed: look again
             continue
-        # b joins a.
-        parent[b] = a
-        groups.sums[a] += groups.sums[b]
-        groups.sizes[a] += groups.sizes[b]
-        for c in groups.cannot[b]:
-            groups.cannot[c].discard(b)
-            groups.cannot[c].add(a)
-        groups.cannot[a] |= groups.cannot[b]
-        version[a] += 1
-        around = (neighbours[a] | neighbours[b]) - {a, b}
-        for c in neighbours[b]:
-            neighbours[c].discard(b)
-        neighbours[b] = set()
-        neighbours[a] = set()
-        for c in sorted(around):
-            neighbours[c].discard(a)
-            score = groups.mean_cosine(a, c)
-            if score >= threshold:
-                neighbours[a].add(c)
-                neighbours[c].add(a)
-                lo, hi = min(a, c), max(a, c)
-                heapq.heappush(heap, (-score, lo, hi, version[lo], version[hi]))
-    return [_root(parent, i) for i in range(k)]
+        nb.merge(lo, hi)
+        version[lo] += 1
+        merges += 1
+        push(lo)
+        if progress and merges % 20000 == 0:
+            progress(f"  merged {merges} pairs")
+    return [nb.root(i) for i in range(k)]
 
 
 def _root(parent: list[int], i: int) -> int:
@@ -212,6 +340,7 @@ def cluster_rows(
     same: Iterable[tuple[int, int]] = (),
     different: Iterable[tuple[int, int]] = (),
     frozen: frozenset[int] = frozenset(),
+    progress: Callable[[str], None] | None = None,
 ) -> list[int]:
     """The whole method on whitened unit rows: must-link pairs (`same`) first put together, strict
     online assignment, then average-link merging; `different` pairs never end in one cluster
@@ -242,7 +371,9 @@ def cluster_rows(
             cannot[cb].add(ca)
     frozen_reps = frozenset(index[comp[i]] for i in frozen)
     # Strict pass over the starting rows (a component joins with its mean vector).
-    start = strict_assign(_unit(sums), threshold=params.strict, cannot=cannot, frozen=frozen_reps)
+    start = strict_assign(
+        _unit(sums), threshold=params.strict, cannot=cannot, frozen=frozen_reps, progress=progress
+    )
     k = max(start) + 1
     g_sums = np.zeros((k, units.shape[1]), dtype=np.float32)
     g_sizes = np.zeros(k, dtype=np.float32)
@@ -253,7 +384,11 @@ def cluster_rows(
     for r, others in enumerate(cannot):
         g_cannot[start[r]].update(start[o] for o in others)
     g_frozen = frozenset(start[r] for r in frozen_reps)
-    final = agglomerate(Groups(g_sums, g_sizes, g_cannot), threshold=params.merge, frozen=g_frozen)
+    if progress:
+        progress(f"  first pass: {n} rows in {k} clusters; average-link merging")
+    final = agglomerate(
+        Groups(g_sums, g_sizes, g_cannot), threshold=params.merge, frozen=g_frozen, progress=progress
+    )
     labels = [final[start[index[comp[i]]]] for i in range(n)]
     renumber: dict[int, int] = {}
     return [renumber.setdefault(c, len(renumber)) for c in labels]

@@ -110,6 +110,7 @@ def method_groups_e5(
     same: Sequence[tuple[int, int]] = (),
     different: Sequence[tuple[int, int]] = (),
     alone: frozenset[int] = frozenset(),
+    progress: Progress | None = None,
 ) -> list[_Group]:
     """The clustering method (carto.clustering.method) on (pin id, text, theme) rows and their
     whitened vectors, with curators' pairs of pin ids; groups numbered by their first pin."""
@@ -124,6 +125,7 @@ def method_groups_e5(
         same=rows(same),
         different=rows(different),
         frozen=frozenset(where[p] for p in alone if p in where),
+        progress=progress,
     )
     groups = [
         _Group(embedding=np.zeros(e5.DIM, dtype=np.float32)) for _ in range(max(labels, default=-1) + 1)
@@ -234,7 +236,7 @@ def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummar
             f" {len(different)} cannot-links)"
         )
         model = textsim.TfidfModel()
-        groups = method_groups_e5(rows, units, same=same, different=different, alone=alone)
+        groups = method_groups_e5(rows, units, same=same, different=different, alone=alone, progress=say)
         state.embedding_mean, state.method, state.fit = transform.mean.tobytes(), E5_METHOD_TAG, fit
     else:
         say(f"fitting TF-IDF on {len(rows)} pins")

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 
 from carto.models import AuditEntry, ClusterDecision, PinCluster
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
+from tests.jobs import jobs_done
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +37,7 @@ def gap():
         make_pin(*BONDY, text="Nulle part pour imprimer mes papiers de la CAF"),
         make_pin(*VILLENEUVE_LA_GARENNE, text="Pas d'imprimante pour mes papiers CAF"),
     ]
+    jobs_done()  # clustered by the job worker
     clusters = {PinCluster.objects.select_related("cluster").get(pin=p).cluster for p in pins}
     assert len(clusters) == 1, "the same need in 3 communes is one cluster"
     return clusters.pop(), pins

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from carto.models import AuditEntry, ClusterDecision, Pin, PinCluster
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
+from tests.jobs import jobs_done
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +76,7 @@ def test_a_moderator_says_a_loosely_clustered_pin_is_not_the_same_need(phone, sh
         make_pin(*BONDY, text="Nulle part pour imprimer mes papiers de la CAF"),
         make_pin(*VILLENEUVE_LA_GARENNE, text="Pas d'imprimante pour mes papiers CAF"),
     ]
+    jobs_done()  # clustered by the job worker
     cluster = PinCluster.objects.select_related("cluster").get(pin=pins[0]).cluster
     assert {PinCluster.objects.get(pin=p).cluster_id for p in pins} == {cluster.id}
     page = phone().new_page()

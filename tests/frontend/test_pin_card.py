@@ -8,6 +8,7 @@ from carto.models import PinCluster
 from carto.services.linking import actors_near_pin
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
 from tests.frontend.helpers import tap_pin
+from tests.jobs import jobs_done
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,8 @@ def test_the_card_of_a_printing_need_in_belleville_shows_who_can_help_and_the_cl
     make_pin(*VILLENEUVE_LA_GARENNE, text="Pas d'imprimante pour mes papiers CAF")
     expected = [item.place.name for item in actors_near_pin(pin)]  # one per place, in normal case
     assert expected, "the shared data has actors near Belleville"
-    # Clustered by the app right after each pin's commit: the same need in 3 communes is one cluster.
+    # Clustered by the job worker after each pin's commit: the same need in 3 communes is one cluster.
+    jobs_done()
     cluster = PinCluster.objects.select_related("cluster").get(pin=pin).cluster
     assert (cluster.pin_count, cluster.territory_count) == (3, 3), (
         "the same need in 3 communes is one cluster"

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from carto.models import Pin, PinCluster, PinPhoto
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
 from tests.frontend.helpers import MAP_IDLE, QUEUE_LENGTH, open_home
+from tests.jobs import jobs_done
 
 pytestmark = pytest.mark.browser
 
@@ -262,7 +263,8 @@ def test_the_similar_step_says_how_many_say_the_same_elsewhere(phone, shot, loca
         "Pas d'imprimante pour mes papiers CAF",
     ]
     pins = [make_pin(*place, text=text) for place, text in zip(places, texts, strict=False)]
-    # Clustered by the app right after each pin's commit: one cluster of the printing need.
+    # Clustered by the job worker after each pin's commit: one cluster of the printing need.
+    jobs_done()
     clusters = {PinCluster.objects.select_related("cluster").get(pin=p).cluster for p in pins}
     assert len(clusters) == 1
     cluster = clusters.pop()

@@ -7,7 +7,16 @@ import itertools
 import numpy as np
 import pytest
 
-from carto.clustering.method import Groups, Params, Transform, agglomerate, cluster_rows, fit_whitening
+from carto.clustering import method
+from carto.clustering.method import (
+    Groups,
+    Params,
+    Transform,
+    agglomerate,
+    cluster_rows,
+    fit_whitening,
+    strict_assign,
+)
 
 
 def unit_rows(n: int, dim: int = 8, *, seed: int) -> np.ndarray:
@@ -42,11 +51,54 @@ def partition(labels) -> list[frozenset[int]]:
     return sorted((frozenset(g) for g in groups.values()), key=min)
 
 
+def row_by_row_strict(units, threshold, cannot, frozen) -> list[int]:
+    """The first pass as written down: each row against every cluster's current pins, in row order."""
+    members: list[list[int]] = []
+    closed: list[bool] = []
+    label = []
+    for i, row in enumerate(units):
+        best, best_score = -1, -np.inf
+        if i not in frozen:
+            for c, rows in enumerate(members):
+                score = float(np.mean(units[rows] @ row))
+                forbidden = any(j < i and label[j] == c for j in cannot[i])
+                if not closed[c] and not forbidden and score >= threshold and score > best_score:
+                    best, best_score = c, score
+        if best < 0:
+            best = len(members)
+            members.append([])
+            closed.append(i in frozen)
+        members[best].append(i)
+        label.append(best)
+    return label
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_chunked_first_pass_decides_as_row_by_row(seed, monkeypatch):
+    # Chunks of 7 rows over 60: rows of a chunk join clusters that other rows of the same chunk started.
+    monkeypatch.setattr(method, "STRICT_CHUNK", 7)
+    units = unit_rows(60, seed=seed)
+    rng = np.random.default_rng(seed)
+    cannot: list[set[int]] = [set() for _ in units]
+    for a, b in rng.integers(0, 60, size=(6, 2)):
+        if a != b:
+            cannot[a].add(int(b))
+            cannot[b].add(int(a))
+    frozen = frozenset(int(i) for i in rng.integers(0, 60, size=3))
+    chunked = strict_assign(units, threshold=0.35, cannot=cannot, frozen=frozen)
+    assert chunked == row_by_row_strict(units, 0.35, cannot, frozen)
+    assert len(set(chunked)) < len(units)  # some rows joined others: the case is not trivial
+
+
 @pytest.mark.parametrize("seed", range(6))
-def test_agglomeration_over_sums_equals_textbook_average_link_on_pins(seed):
+@pytest.mark.parametrize("neighbours", [1, 3, 32])
+def test_agglomeration_over_sums_equals_textbook_average_link_on_pins(seed, neighbours):
+    # 1 or 3 candidates per cluster: the lists run dry and are scanned again, and the result is the same.
     units = unit_rows(40, seed=seed)
     groups = Groups(units.copy(), np.ones(len(units), dtype=np.float32), [set() for _ in units])
-    assert partition(agglomerate(groups, threshold=0.3)) == naive_average_link(units, 0.3)
+    expected = naive_average_link(units, 0.3)
+    assert partition(agglomerate(groups, threshold=0.3, neighbours=neighbours)) == expected
+    assert len(expected) < len(units) - 5  # many merges happened: the case is not trivial
 
 
 def test_no_two_final_clusters_reach_the_merge_threshold():
