@@ -75,7 +75,9 @@ def _read(path: str, start: int, length: int):
 def basemap_view(request):
     """GET/HEAD /api/basemap.pmtiles: the whole file, or one byte range of it (206), cacheable and streamed."""
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(error_body("method_not_allowed", "Only GET and HEAD are allowed."), status=405)
+        response = JsonResponse(
+            error_body("method_not_allowed", "Only GET and HEAD are allowed."), status=405
+        )
         response["Allow"] = "GET, HEAD"
         return response
     path = settings.CARTO_BASEMAP_PMTILES

@@ -70,7 +70,9 @@ CARTO_BASEMAP_URL = env.str("CARTO_BASEMAP_URL", default="")
 # A local street basemap (`make basemap`): one PMTiles file served in byte ranges at /api/basemap.pmtiles.
 CARTO_BASEMAP_PMTILES = env.str("CARTO_BASEMAP_PMTILES", default="")
 if CARTO_BASEMAP_PMTILES and not Path(CARTO_BASEMAP_PMTILES).is_file():
-    raise ImproperlyConfigured(f"CARTO_BASEMAP_PMTILES: no file at {CARTO_BASEMAP_PMTILES} (see make basemap)")
+    raise ImproperlyConfigured(
+        f"CARTO_BASEMAP_PMTILES: no file at {CARTO_BASEMAP_PMTILES} (see make basemap)"
+    )
 # Seeds the deterministic blur of public locations; changing it moves every future pin's public point.
 CARTO_BLUR_SECRET = env.str("CARTO_BLUR_SECRET", default=SECRET_KEY)
 CARTO_CLUSTERING_METHOD = env.str("CARTO_CLUSTERING_METHOD", default="auto")

@@ -16,8 +16,18 @@ from tests.api.test_tiles import tile_of
 # Bois de Boulogne, Paris 16e: no station nor QPV outline of ours within a few hundred metres to draw over them.
 # `name` as the OpenMapTiles schema writes it; `name:latin` alone as Debian's tilemaker 2.2 does.
 STREETS = [
-    {"name": "Allée des Essais", "latin": None, "class": "minor", "wkt": "LINESTRING(2.2480 48.8630, 2.2580 48.8630)"},
-    {"name": None, "latin": "Route des Tests", "class": "secondary", "wkt": "LINESTRING(2.2530 48.8600, 2.2530 48.8660)"},
+    {
+        "name": "Allée des Essais",
+        "latin": None,
+        "class": "minor",
+        "wkt": "LINESTRING(2.2480 48.8630, 2.2580 48.8630)",
+    },
+    {
+        "name": None,
+        "latin": "Route des Tests",
+        "class": "secondary",
+        "wkt": "LINESTRING(2.2530 48.8600, 2.2530 48.8660)",
+    },
 ]
 CENTRE = (2.2505, 48.8630)  # on the Allée des Essais, west of the crossing
 ZOOMS = range(12, 15)  # z12-14; MapLibre overzooms the z14 tiles deeper, as with tilemaker's files

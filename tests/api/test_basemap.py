@@ -89,7 +89,9 @@ def test_a_single_range_is_answered_206_with_exactly_those_bytes(client, basemap
     assert response["ETag"] and response["Accept-Ranges"] == "bytes"
 
 
-@pytest.mark.parametrize("header", [f"bytes={SIZE}-", "bytes=20000-20010", "bytes=-0", "bytes=" + "9" * 5000 + "-"])
+@pytest.mark.parametrize(
+    "header", [f"bytes={SIZE}-", "bytes=20000-20010", "bytes=-0", "bytes=" + "9" * 5000 + "-"]
+)
 def test_a_range_past_the_end_is_416_with_the_size(client, basemap, header):
     response = get(client, header)
     assert response.status_code == 416
