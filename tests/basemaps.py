@@ -29,7 +29,7 @@ STREETS = [
         "wkt": "LINESTRING(2.2530 48.8600, 2.2530 48.8660)",
     },
 ]
-CENTRE = (2.2505, 48.8630)  # on the Allée des Essais, west of the crossing
+CENTRE = (2.2520, 48.8630)  # on the Allée des Essais, just west of its crossing with the Route des Tests
 ZOOMS = range(12, 15)  # z12-14; MapLibre overzooms the z14 tiles deeper, as with tilemaker's files
 BOUNDS = (2.2480, 48.8600, 2.2580, 48.8660)
 

@@ -121,8 +121,8 @@ export function createMap(container, streets = null) {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   labelZoomButtons(container);
   // The credits fold behind their (i) button at once: open, they would sit under the add button on a phone.
-  // Over OpenStreetMap's streets they show first, as its licence asks, and fold at the first drag (MapLibre).
-  if (!streets) container.querySelector(".maplibregl-ctrl-attrib")?.classList.remove("maplibregl-compact-show");
+  // The street basemap's source adds "© OpenStreetMap contributors" to them.
+  container.querySelector(".maplibregl-ctrl-attrib")?.classList.remove("maplibregl-compact-show");
   map.on("load", () => {
     map.addImage(HELP_IMAGE, imageOf(helpPlaceCanvas(2)), { pixelRatio: 2 });
     pinPictograms(map, themes);
