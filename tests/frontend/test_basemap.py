@@ -91,8 +91,12 @@ def test_a_basemap_file_gone_leaves_the_map_with_its_own_layers(phone, settings,
     page.goto("/")  # the page names the file…
     gone.unlink()  # …which is gone by the time the map asks for it: a 404
     page.wait_for_function("() => window.cartoMap !== undefined && window.cartoMap.loaded()")
-    page.evaluate(f"() => window.cartoMap.jumpTo({{center: [{BELLEVILLE_METRO[0]}, {BELLEVILLE_METRO[1]}], zoom: 14}})")
+    page.evaluate(
+        f"() => window.cartoMap.jumpTo({{center: [{BELLEVILLE_METRO[0]}, {BELLEVILLE_METRO[1]}], zoom: 14}})"
+    )
     page.evaluate(TILES_IDLE)
     drawn = page.evaluate("() => window.cartoMap.queryRenderedFeatures({layers: ['stations']}).length")
     assert drawn > 0
-    assert page.evaluate("() => window.cartoMap.queryRenderedFeatures({layers: ['streets-road']}).length") == 0
+    assert (
+        page.evaluate("() => window.cartoMap.queryRenderedFeatures({layers: ['streets-road']}).length") == 0
+    )
