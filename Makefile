@@ -73,3 +73,9 @@ format:
 
 bench: setup migrate
 	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+# make basemap OSM=path/to/ile-de-france-latest.osm.pbf: the street basemap as a PMTiles file (osmium-tool and
+# tilemaker from Debian), then set the CARTO_BASEMAP_PMTILES line it prints (scripts/basemap.sh).
+.PHONY: basemap
+basemap: $(VENV)/.installed
+	scripts/basemap.sh "$(OSM)"

@@ -10,11 +10,22 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
 from api.errors import error_body
 
 logger = logging.getLogger("carto.api")
+
+
+class RangeAwareGZipMiddleware(GZipMiddleware):
+    """Django's gzip, except for byte ranges (206, 416): a Content-Range counts the bytes as stored, so a
+    compressed 206 would no longer match it (the basemap's PMTiles reader reads such ranges)."""
+
+    def process_response(self, request, response):
+        if response.has_header("Content-Range"):
+            return response
+        return super().process_response(request, response)
 
 
 class ApiErrorMiddleware:

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from api import tiles
+from api import basemap, tiles
 from api.views import (
     account,
     actors,
@@ -40,6 +40,7 @@ urlpatterns = [
     path(
         "tiles/orientation/<str:z>/<str:x>/<str:y>.mvt", tiles.orientation_tile_view, name="tile-orientation"
     ),
+    path("basemap.pmtiles", basemap.basemap_view, name="basemap"),
     path("pins/clusters/", map_clusters.PinClusterView.as_view(), name="pin-clusters"),
     path("stats/territories/", stats.TerritoryStatsView.as_view(), name="stats-territories"),
     path("stats/compare/", stats.CompareView.as_view(), name="stats-compare"),

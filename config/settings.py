@@ -67,6 +67,12 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 CARTO_DATA_DIR = Path(env.str("CARTO_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
 CARTO_BASEMAP_URL = env.str("CARTO_BASEMAP_URL", default="")
+# A local street basemap (`make basemap`): one PMTiles file served in byte ranges at /api/basemap.pmtiles.
+CARTO_BASEMAP_PMTILES = env.str("CARTO_BASEMAP_PMTILES", default="")
+if CARTO_BASEMAP_PMTILES and not Path(CARTO_BASEMAP_PMTILES).is_file():
+    raise ImproperlyConfigured(
+        f"CARTO_BASEMAP_PMTILES: no file at {CARTO_BASEMAP_PMTILES} (see make basemap)"
+    )
 # Seeds the deterministic blur of public locations; changing it moves every future pin's public point.
 CARTO_BLUR_SECRET = env.str("CARTO_BLUR_SECRET", default=SECRET_KEY)
 CARTO_CLUSTERING_METHOD = env.str("CARTO_CLUSTERING_METHOD", default="auto")
@@ -130,7 +136,8 @@ MIDDLEWARE = [
     # under `make run`, the static files whitenoise reads from the finders. `make serve`'s collected files
     # are precompressed: whitenoise answers with Content-Encoding already set, which this leaves alone.
     # Django's BREACH mitigation (random bytes in the gzip header) covers the CSRF token in the pages.
-    "django.middleware.gzip.GZipMiddleware",
+    # Byte ranges (the basemap's 206) are left alone: their Content-Range counts the stored bytes.
+    "api.middleware.RangeAwareGZipMiddleware",
     # CSP and no-store on signed-in answers, around everything else (api/security.py).
     "api.security.SecurityHeadersMiddleware",
     "api.middleware.ApiErrorMiddleware",
@@ -172,7 +179,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "frontend" / "node_modules" / "maplibre-gl" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/maplibre-gl", BASE_DIR / "frontend" / "node_modules" / "maplibre-gl" / "dist"),
+    # The PMTiles reader for the street basemap, loaded only when CARTO_BASEMAP_PMTILES is set.
+    ("vendor/pmtiles", BASE_DIR / "frontend" / "node_modules" / "pmtiles" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from carto.roles import Action, can
@@ -22,6 +23,7 @@ def home(request):
         "frontend/home.html",
         {
             "basemap_url": settings.CARTO_BASEMAP_URL,
+            "basemap_pmtiles": reverse("basemap") if settings.CARTO_BASEMAP_PMTILES else "",
             "is_aidant": is_aidant,
             "pictogram_sprite": sprite(),
             "modules": module_graph("frontend/app.js"),

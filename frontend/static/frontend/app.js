@@ -6,7 +6,7 @@ import { setupCard } from "./card.js";
 import { setupFlow } from "./flow.js";
 import { detectLanguage, savedEasy, setEasy, setLanguage, t, lang } from "./i18n.js";
 import { lazyMap } from "./lazymap.js";
-import { mapLibre } from "./load_maplibre.js";
+import { firstPaint, mapLibre } from "./load_maplibre.js";
 import { colourPins, createMap, loadPins, METROPOLE_BOUNDS, setActorsVisible } from "./map.js";
 import { renderMine } from "./mypins.js";
 import { onSettled, retryNow } from "./queue.js";
@@ -42,11 +42,17 @@ async function main() {
     refresh();
   });
   map.on("moveend", refresh);
-  mapLibre.then((ok) => {
+  // The street basemap, when the server has one: its reader and style download beside MapLibre (basemap.js).
+  const streetsFile = byId("map").dataset.basemapPmtiles;
+  const streets = streetsFile
+    ? firstPaint.then(() => import("./basemap.js"))
+      .then((basemap) => basemap.loadStreets(streetsFile, mapLibre)).catch(() => null)
+    : null;
+  Promise.all([mapLibre, streets]).then(([ok, streetsLoaded]) => {
     if (!ok) return mapFailed();
     let real;
     try {
-      real = createMap(byId("map"));
+      real = createMap(byId("map"), streetsLoaded);
     } catch (error) {
       mapFailed(); // no WebGL, most often: the page works without the map
       throw error;

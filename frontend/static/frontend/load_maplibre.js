@@ -29,4 +29,5 @@ function load() {
   });
 }
 
-export const mapLibre = afterFirstPaint().then(load);
+export const firstPaint = afterFirstPaint();
+export const mapLibre = firstPaint.then(load);

@@ -1,4 +1,5 @@
-// The metropolitan map, drawn from carto's own data: no external tiles unless CARTO_BASEMAP_URL is set; its legend,
+// The metropolitan map, drawn from carto's own data: no external tiles unless CARTO_BASEMAP_URL is set, streets
+// from the server's own PMTiles file when CARTO_BASEMAP_PMTILES is (basemap.js); its legend,
 // and the page's own pictograms (outcomes, statuses, buttons, help places) that its marks share with the sheets.
 // Pins come from the vector tiles /api/tiles/pins/{z}/{x}/{y}.mvt (one source, one source-layer "pins"):
 // z ≥ 13 one feature per pin (id, kind, theme, status, support_count), z ≤ 12 one feature per grid cell
@@ -27,7 +28,8 @@ const PICTO_PX = 20; // a pin's pictogram, in CSS pixels
 // `v` only changes the URL (so the browser's HTTP cache is bypassed) after this phone wrote a pin.
 const pinTiles = (v) => `${location.origin}/api/tiles/pins/{z}/{x}/{y}.mvt${v ? `?v=${v}` : ""}`;
 
-export function baseStyle(basemapUrl) {
+// `streets`: the street basemap's { sources, layers } (basemap.js), drawn under all of carto's own layers.
+export function baseStyle(basemapUrl, streets = null) {
   const style = {
     version: 8,
     sources: {
@@ -41,7 +43,9 @@ export function baseStyle(basemapUrl) {
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#f3f1ea" } },
-      { id: "communes-fill", type: "fill", source: "communes", paint: { "fill-color": "#ffffff", "fill-opacity": 0.7 } },
+      // The Métropole lighter than around it; a thin veil only over the streets, whose names must stay readable.
+      { id: "communes-fill", type: "fill", source: "communes",
+        paint: { "fill-color": "#ffffff", "fill-opacity": streets ? 0.3 : 0.7 } },
       { id: "arrondissements-line", type: "line", source: "arrondissements",
         paint: { "line-color": "#9a9a9a", "line-width": 0.6, "line-dasharray": [2, 2] } },
       { id: "communes-line", type: "line", source: "communes", paint: { "line-color": "#8a8a8a", "line-width": 0.8 } },
@@ -93,6 +97,10 @@ export function baseStyle(basemapUrl) {
           "icon-allow-overlap": true, "icon-ignore-placement": true } },
     ],
   };
+  if (streets) {
+    Object.assign(style.sources, streets.sources);
+    style.layers.splice(1, 0, ...streets.layers);
+  }
   if (basemapUrl) {
     style.sources.basemap = { type: "raster", tiles: [basemapUrl], tileSize: 256 };
     style.layers.splice(1, 0, { id: "basemap", type: "raster", source: "basemap" });
@@ -100,10 +108,10 @@ export function baseStyle(basemapUrl) {
   return style;
 }
 
-export function createMap(container) {
+export function createMap(container, streets = null) {
   const map = new maplibregl.Map({
     container,
-    style: baseStyle(container.dataset.basemapUrl),
+    style: baseStyle(container.dataset.basemapUrl, streets),
     bounds: METROPOLE_BOUNDS,
     dragRotate: false,
     attributionControl: { compact: true,
@@ -113,6 +121,7 @@ export function createMap(container) {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   labelZoomButtons(container);
   // The credits fold behind their (i) button at once: open, they would sit under the add button on a phone.
+  // The street basemap's source adds "© OpenStreetMap contributors" to them.
   container.querySelector(".maplibregl-ctrl-attrib")?.classList.remove("maplibregl-compact-show");
   map.on("load", () => {
     map.addImage(HELP_IMAGE, imageOf(helpPlaceCanvas(2)), { pixelRatio: 2 });
