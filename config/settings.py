@@ -233,7 +233,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("CARTO_LOG_LEVEL", default="INFO")},
     # Django's request logger prints the full path (with query string, which may hold coordinates).
-    "loggers": {"django.server": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        # One line per deferred job and per task registration at start-up: noise in the web server's log
+        # (the worker still logs each job it runs, and failures).
+        "procrastinate.jobs": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+    },
 }
 
 # Login lock-out (api/security.py): this many failures for one username from one address in the

@@ -215,17 +215,23 @@ class _Neighbours:
         above = scores >= self.threshold
         ids, scores = ids[above], scores[above]
         if len(ids) > self.limit:
-            order = np.argsort(-scores, kind="stable")
+            # The limit + 1 best, then the one left out sets the cutoff.
+            part = np.argpartition(-scores, self.limit)[: self.limit + 1]
+            order = part[np.argsort(-scores[part], kind="stable")]
             self.cutoff[c] = max(self.cutoff[c], float(scores[order[self.limit]]))
             ids = ids[order[: self.limit]]
         self.cand[c] = ids
 
     def scan(self, c: int) -> None:
-        """Candidates of c against every live cluster."""
-        ids = np.flatnonzero(self.alive)
-        ids = ids[ids != c]
+        """Candidates of c against every live cluster (one product over all rows: no copy of the live
+        ones, the dead and c itself are masked after)."""
+        g = self.g
+        scores = (g.sums @ g.sums[c]) / (g.sizes * g.sizes[c])
+        scores[~self.alive] = -np.inf
+        scores[c] = -np.inf
+        ids = np.flatnonzero(scores >= self.threshold)
         self.cutoff[c] = -np.inf
-        self.keep(c, ids, self.similarities(c, ids))
+        self.keep(c, ids, scores[ids].astype(np.float64))
 
     def scan_all(self, progress: Callable[[str], None] | None) -> None:
         """Every cluster's candidates, 256 rows at a time (a block is 256 x k, never k x k)."""
