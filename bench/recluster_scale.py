@@ -125,11 +125,11 @@ def main() -> None:
     url = f"postgis://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{target}"
     seconds, peak_mb, _ = run_recluster(url)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), max(pin_count) FROM carto_cluster")
-        clusters, largest = cursor.fetchone()
-    print(f"recluster: {pins} pins -> {clusters} clusters (largest {largest}) in {seconds:.0f} s,"
+        cursor.execute("SELECT count(*), max(pin_count), sum(pin_count) FROM carto_cluster")
+        clusters, largest, clustered = cursor.fetchone()
+    print(f"recluster: {clustered} visible pins -> {clusters} clusters (largest {largest}) in {seconds:.0f} s,"
           f" peak memory {peak_mb:.0f} MB")  # fmt: skip
-    emit("recluster", f"manage.py recluster, {pins} pins: wall time (ms); peak RSS {peak_mb:.0f} MB",
+    emit("recluster", f"manage.py recluster, {clustered} visible pins: wall time (ms); peak RSS {peak_mb:.0f} MB",
          seconds * 1000, None, None, "(reported)", None)  # fmt: skip
 
 
