@@ -147,6 +147,9 @@ def main() -> None:
     if "load" not in args.skip:
         # The mixed load with the job worker beside gunicorn: POST -> cluster assigned (on the bench data set).
         rows += result_rows(run("load.py", *counted, "--duration", "30", "--concurrency", "8", env=env)[0])
+    if "recluster" not in args.skip:
+        # Writes clusters: into its own copy of the data set (<database>_recluster).
+        rows += result_rows(run("recluster_scale.py", *counted, env=env)[0])
     if "page_load" not in args.skip:
         rows += result_rows(run("page_load.py", env=env)[0])
     if "clustering" not in args.skip:
