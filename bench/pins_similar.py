@@ -4,7 +4,7 @@
 
 Set-up (printed): every pin without a stored e5 embedding gets one, as the write path stores it
 (carto.services.clustering); the request itself never encodes other people's pins. The generated pins
-hold ~400 distinct texts, so they are encoded once per distinct text (as raw_embeddings does): ~15 s,
+hold ~400 distinct texts, so they are encoded once per distinct text (as raw_embeddings does): 15-75 s,
 then one INSERT … SELECT (~1 min at 1 M). Real pins are mostly distinct: there the write path pays
 ~20-45 ms per pin, once. No clusters are built for the bench data (a pin without one is scored on its
 own cosine, both halves of the twin score), before and after alike.
