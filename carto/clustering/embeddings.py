@@ -113,6 +113,12 @@ def unpack(data: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(bytes(data), dtype=np.float16).astype(np.float32)
 
 
+def unpack_many(blobs: Sequence[bytes | memoryview]) -> np.ndarray:
+    """(n, DIM) float32 rows of stored vectors, decoded in one pass (the similar search reads ~400-750)."""
+    joined = b"".join(bytes(data) for data in blobs)
+    return np.frombuffer(joined, dtype=np.float16).reshape(len(blobs), DIM).astype(np.float32)
+
+
 class CentroidMatrix:
     """Mean vectors (sum / size) of clusters as rows of one float32 matrix; growable.
 

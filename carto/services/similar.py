@@ -140,8 +140,7 @@ def _twins(*, location: Point, theme_slug: str, text: str) -> Similar:
     if not rows:
         pins: list[SimilarPin] = []
     else:
-        stored = np.frombuffer(b"".join(bytes(r[7]) for r in rows), dtype=np.float16).reshape(len(rows), -1)
-        own = cache.transform.apply(stored.astype(np.float32)) @ vector
+        own = cache.transform.apply(e5.unpack_many([r[7] for r in rows])) @ vector
         means = cache.matrix.rows
         where = cache.matrix.where
         group = np.array(
