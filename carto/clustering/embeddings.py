@@ -62,6 +62,7 @@ def available() -> bool:
 
 @lru_cache(maxsize=1)
 def encoder() -> textsim.E5Encoder:
+    # Its OpenMP threads wait passively (config/settings.py sets OMP_WAIT_POLICY before it loads).
     return textsim.E5Encoder()
 
 
@@ -110,6 +111,12 @@ def pack(raw: np.ndarray) -> bytes:
 
 def unpack(data: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(bytes(data), dtype=np.float16).astype(np.float32)
+
+
+def unpack_many(blobs: Sequence[bytes | memoryview]) -> np.ndarray:
+    """(n, DIM) float32 rows of stored vectors, decoded in one pass (the similar search reads ~400-750)."""
+    joined = b"".join(bytes(data) for data in blobs)
+    return np.frombuffer(joined, dtype=np.float16).reshape(len(blobs), DIM).astype(np.float32)
 
 
 class CentroidMatrix:
