@@ -108,7 +108,7 @@ class PinCreateInput(StrictInput):
     client_uuid = UUID(
         help_text="made by the client; a replay with the same body is answered 200, not re-recorded"
     )
-    kind = serializers.ChoiceField(choices=Pin.Kind.values)
+    kind = serializers.ChoiceField(choices=Pin.Kind.choices)
     theme = String(max_length=THEME_MAX_LENGTH, trim_whitespace=False, help_text="a theme slug (not a group)")
     text = String(max_length=TEXT_MAX_LENGTH)
     language = String(
