@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -197,6 +197,20 @@ class RequestListView(Open311View):
         operation_id="open311_request_create",
         parameters=[FORMAT],
         request={"application/x-www-form-urlencoded": s.RequestCreateForm},
+        examples=[
+            OpenApiExample(
+                "A need at Belleville",
+                request_only=True,
+                media_type="application/x-www-form-urlencoded",
+                value={
+                    "api_key": "the key the carto operators issued",
+                    "service_code": "acceder-droits",
+                    "lat": 48.8718,
+                    "long": 2.3848,
+                    "description": "Personne pour m'aider à remplir mon dossier de retraite",
+                },
+            )
+        ],
         responses=answers(201, many(CREATED), 400, 403, 429),
     )
     def post(self, request, *, fmt: str):

@@ -128,7 +128,7 @@ def _lookup(table: dict, path: str, rule: str) -> tuple[str, str]:
         if path in table:
             return table[path]
         path = path.rpartition(".")[0]
-    return "invalid_input", "Invalid input."
+    return "invalid_input", "{name} is not valid."
 
 
 class String(serializers.CharField):

@@ -7,7 +7,7 @@ import json
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -45,6 +45,29 @@ class EscapingJSONRenderer(JSONRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return escape_json(super().render(data, accepted_media_type, renderer_context))
+
+
+# What a client posts (the schema's examples, also what schemathesis tries first).
+_PIN = {"kind": "need", "theme": "acceder-droits", "text": "Pas d'endroit pour imprimer mes papiers CAF"}
+PIN_EXAMPLES = [
+    OpenApiExample(
+        "A resident's need",
+        request_only=True,
+        media_type="application/json",
+        value={"client_uuid": "5d8b2f3e-8b3c-4d7e-9a55-1f2b3c4d5e6f", **_PIN, "lat": 48.8718, "lon": 2.3848},
+    ),
+    OpenApiExample(
+        "An aidant's pin, on a resident's behalf",
+        request_only=True,
+        media_type="application/json",
+        value={
+            "client_uuid": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+            **_PIN,
+            "location": {"type": "Point", "coordinates": [2.3848, 48.8718]},
+            "mediated": {"structure": "the source id of the aidant's structure", "consent": True},
+        },
+    ),
+]
 
 
 class PinsAPIView(APIView):
@@ -158,6 +181,7 @@ class PinListView(PinsAPIView):
 
     @extend_schema(
         request={"application/json": PinCreateInput, "multipart/form-data": PinCreateFormInput},
+        examples=PIN_EXAMPLES,
         parameters=[DEVICE_TOKEN, IDEMPOTENCY_KEY],
         responses={201: {"type": "object"}, 200: {"type": "object"}},
     )
