@@ -124,11 +124,12 @@ def _lookup(table: dict, path: str, rule: str) -> tuple[str, str]:
         return table[f"{path}:{rule}"]
     if path and "." not in path and f"*:{rule}" in table:
         return table[f"*:{rule}"]
-    while path:
-        if path in table:
-            return table[path]
-        path = path.rpartition(".")[0]
-    return "invalid_input", "{name} is not valid."
+    prefix = path
+    while prefix:
+        if prefix in table:
+            return table[prefix]
+        prefix = prefix.rpartition(".")[0]
+    return "invalid_input", "{name} is not valid." if path else "Invalid input."
 
 
 class String(serializers.CharField):
