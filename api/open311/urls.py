@@ -17,5 +17,6 @@ urlpatterns = [
     ),
     re_path(rf"^tokens/(?P<token>[^/]+?){FMT}", views.TokenView.as_view(), name="open311-token"),
     # Anything else under /open311/v2/ answers in the spec's error shape, not an HTML page.
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="open311-not-found"),
+    # [\s\S], not ".": an address with an encoded newline (%0A) must not fall through to an HTML page.
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="open311-not-found"),
 ]

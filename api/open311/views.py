@@ -85,6 +85,11 @@ class Open311View(APIView):
     content_negotiation_class = SuffixNegotiation
     metadata_class = None  # OPTIONS is refused as any method the spec does not name
 
+    @property
+    def default_response_headers(self):
+        # The methods the spec names here: HEAD and OPTIONS are DRF's, not GeoReport's.
+        return {"Allow": ", ".join(m for m in self.allowed_methods if m not in ("HEAD", "OPTIONS"))}
+
     def handle_exception(self, exc):
         fmt = self.kwargs.get("fmt", "json")
         if isinstance(exc, abuse.Throttled):
@@ -93,10 +98,8 @@ class Open311View(APIView):
             return response
         if isinstance(exc, DomainError):
             return error_response(exc.status if exc.status in (400, 403, 404) else 400, exc.message, fmt=fmt)
-        if isinstance(exc, exceptions.MethodNotAllowed):
-            response = error_response(405, f"Method {self.request.method[:10]} not allowed.", fmt=fmt)
-            response["Allow"] = ", ".join(m for m in self.allowed_methods if m not in ("OPTIONS", "HEAD"))
-            return response
+        if isinstance(exc, exceptions.MethodNotAllowed):  # with Allow (default_response_headers)
+            return error_response(405, f"Method {self.request.method[:10]} not allowed.", fmt=fmt)
         if isinstance(exc, exceptions.APIException):  # 415 for a JSON body, 400 for a malformed form
             return error_response(exc.status_code, str(exc.detail), fmt=fmt)
         if isinstance(exc, RequestDataTooBig):
