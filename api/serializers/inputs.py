@@ -1,4 +1,4 @@
-"""Declarative request input: strict DRF serializers that validate a body, document it in the OpenAPI
+"""Declarative request input: DRF serializers that validate a body or a query, document it in the OpenAPI
 schema (drf-spectacular reads the same fields) and turn every refusal into one InvalidInput whose code and
 message come from the serializer's table of errors."""
 
