@@ -14,6 +14,7 @@ from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
 from api.errors import error_body
+from api.open311.views import error_response as open311_error
 
 logger = logging.getLogger("carto.api")
 
@@ -80,16 +81,24 @@ class ApiErrorMiddleware:
         return None
 
 
-def refusal(request) -> JsonResponse | None:
+def refusal(request) -> HttpResponse | None:
     """A 400 for a NUL byte in the path or query (PostgreSQL refuses them in text), a 413 for a body
     over DATA_UPLOAD_MAX_MEMORY_SIZE (DRF's parsers read the stream, bypassing Django's own check)."""
     query = request.META.get("QUERY_STRING", "")
     if "\x00" in request.path or "\x00" in unquote(query):
-        return JsonResponse(error_body("invalid_input", "The address holds a NUL character."), status=400)
+        return _refused(request, 400, "invalid_input", "The address holds a NUL character.")
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return JsonResponse(error_body("body_too_large", "The request body is too large."), status=413)
+        return _refused(request, 413, "body_too_large", "The request body is too large.")
     return None
+
+
+def _refused(request, status: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith("/open311/"):
+        # GeoReport v2 clients read the spec's error list, in the format of the address's suffix.
+        fmt = "xml" if request.path.endswith(".xml") else "json"
+        return open311_error(status, message, fmt=fmt)
+    return JsonResponse(error_body(code, message), status=status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter
 
 # A GeoJSON FeatureCollection (the geometry is an annotation drf-spectacular cannot type).
@@ -29,3 +30,23 @@ FEATURE_COLLECTION = {
 DEVICE_TOKEN = OpenApiParameter(
     "X-Device-Token", {"type": "string", "minLength": 16, "maxLength": 200}, OpenApiParameter.HEADER
 )
+
+# A client may name its pin by this header instead of client_uuid (a replay is answered, not re-recorded).
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", {"type": "string", "format": "uuid"}, OpenApiParameter.HEADER
+)
+
+
+class StrictInputExtension(OpenApiSerializerExtension):
+    """Inputs that refuse unknown fields say so in the schema: a client generated from it sends none."""
+
+    target_class = "api.serializers.inputs.StrictInput"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        return {**schema, "additionalProperties": False}
+
+
+class ModerationInputExtension(StrictInputExtension):
+    target_class = "api.serializers.moderation.StrictSerializer"

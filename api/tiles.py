@@ -64,7 +64,8 @@ def parse_pin_filters(params) -> PinFilters:
     if slug := params.get("theme"):
         theme = Theme.objects.filter(slug=slug).only("id", "parent_id").first()
         if theme is None:
-            raise InvalidInput("invalid_theme", "unknown theme", fields={"theme": [slug]})
+            # The same code as /api/pins/?theme= (invalid_theme is for a group of themes given to a pin).
+            raise InvalidInput("unknown_theme", "This theme does not exist.", fields={"theme": [slug[:60]]})
         if theme.parent_id is None:
             theme_ids = tuple(Theme.objects.filter(parent=theme).order_by("id").values_list("id", flat=True))
         else:

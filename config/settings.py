@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets are named `kind` (a pin's, a place name's): each gets its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "PinKindEnum": "carto.models.Pin.Kind",
+        "PlaceKindEnum": "carto.models.PlaceName.Kind",
+    },
     # Swagger UI served from our static files (drf-spectacular-sidecar): no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import FloatField, Func, Prefetch, QuerySet
 from django.utils import timezone
+from rest_framework import serializers
 
 from api.params import is_id, parse_since
+from api.serializers.inputs import Input, Number, String
 from carto.errors import InvalidInput
 from carto.geo import API_SRID
 from carto.models import Pin, PinPhoto, Theme
@@ -19,6 +20,7 @@ from carto.services.pin_photos import photo_url
 LANGUAGES = ("fr", "en", "ar", "zh")
 DEFAULT_DAYS = 90
 MAX_RESULTS = 1000
+PAGE_MAX = 100_000
 MAX_IDS = 100
 DESCRIPTION_MAX = 1000
 
@@ -107,15 +109,11 @@ class RequestFilters:
     page_size: int
 
 
-def _date(params, name: str) -> dt.datetime | None:
-    """A W3C datetime (a plain date means its midnight), with the API's one date parser."""
-    return parse_since(params.get(name), name)
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()][:MAX_IDS]
 
 
-def _positive(params, name: str, *, default: int, maximum: int) -> int:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
+def _positive(value: str, name: str, maximum: int) -> int:
     if not is_id(value) or not 1 <= int(value) <= maximum:
         raise InvalidInput(
             "invalid_page", f"{name} must be an integer from 1 to {maximum}", fields={name: ["invalid"]}
@@ -123,32 +121,49 @@ def _positive(params, name: str, *, default: int, maximum: int) -> int:
     return int(value)
 
 
-def _list(params, name: str) -> list[str]:
-    return [part.strip() for part in params.get(name, "").split(",") if part.strip()][:MAX_IDS]
+def _param(help_text: str) -> String:
+    """A query parameter as sent (comma lists and numbers are read by RequestsQuery.validate)."""
+    return String(required=False, default="", allow_blank=True, trim_whitespace=False, help_text=help_text)
 
 
-def parse_request_filters(params) -> RequestFilters:
-    """The GET requests filters; each bad value is the spec's 400."""
-    ids = None
-    if raw_ids := _list(params, "service_request_id"):
-        if not all(is_id(p) for p in raw_ids):
-            raise InvalidInput("invalid_id", "service_request_id must be comma-separated ids")
-        ids = [int(p) for p in raw_ids]
-    statuses = _list(params, "status")
-    if any(s not in ("open", "closed") for s in statuses):
-        raise InvalidInput("invalid_status", "status must be open or closed (comma-separated)")
-    start, end = _date(params, "start_date"), _date(params, "end_date")
-    if start and end and start > end:
-        raise InvalidInput("invalid_date", "start_date must be before end_date")
-    return RequestFilters(
-        ids=ids,
-        service_code=_list(params, "service_code"),
-        statuses=statuses,
-        start=start,
-        end=end,
-        page=_positive(params, "page", default=1, maximum=100_000),
-        page_size=_positive(params, "page_size", default=MAX_RESULTS, maximum=MAX_RESULTS),
-    )
+class RequestsQuery(Input):
+    """The filters of GET requests (GeoReport v2); each bad value is the spec's 400 (other parameters,
+    such as jurisdiction_id, are ignored)."""
+
+    service_request_id = _param("comma-separated ids: overrides every other filter")
+    service_code = _param("comma-separated service codes")
+    status = _param("open, closed or open,closed")
+    start_date = _param("W3C datetime (a date means its midnight)")
+    end_date = _param("W3C datetime; without start_date, 90 days before it")
+    page = _param(f"from 1 to {PAGE_MAX}")
+    page_size = _param(f"from 1 to {MAX_RESULTS}")
+    locale = _param(f"{', '.join(LANGUAGES)}; fr by default")
+
+    def validate(self, attrs) -> RequestFilters:
+        # InvalidInput, not ValidationError: each message is the spec error's description as it always was.
+        ids = None
+        if raw_ids := _list(attrs["service_request_id"]):
+            if not all(is_id(p) for p in raw_ids):
+                raise InvalidInput("invalid_id", "service_request_id must be comma-separated ids")
+            ids = [int(p) for p in raw_ids]
+        statuses = _list(attrs["status"])
+        if any(s not in ("open", "closed") for s in statuses):
+            raise InvalidInput("invalid_status", "status must be open or closed (comma-separated)")
+        start = parse_since(attrs["start_date"], "start_date")
+        end = parse_since(attrs["end_date"], "end_date")
+        if start and end and start > end:
+            raise InvalidInput("invalid_date", "start_date must be before end_date")
+        return RequestFilters(
+            ids=ids,
+            service_code=_list(attrs["service_code"]),
+            statuses=statuses,
+            start=start,
+            end=end,
+            page=_positive(attrs["page"], "page", PAGE_MAX) if attrs["page"] else 1,
+            page_size=_positive(attrs["page_size"], "page_size", MAX_RESULTS)
+            if attrs["page_size"]
+            else MAX_RESULTS,
+        )
 
 
 def filter_requests(queryset: QuerySet, filters: RequestFilters, *, now: dt.datetime) -> QuerySet:
@@ -171,57 +186,63 @@ def filter_requests(queryset: QuerySet, filters: RequestFilters, *, now: dt.date
     return queryset
 
 
-@dataclass(frozen=True)
-class RequestInput:
-    service_code: str
-    lat: float
-    lon: float
-    description: str
-    media_url: str
-    device_id: str
+class RequestCreateForm(Input):
+    """A POSTed service request (form-encoded), checked before any service is called. Other fields of
+    the spec (email, first_name, attribute…) are accepted and ignored: carto keeps no contact details."""
 
+    ERRORS = {
+        "service_code": ("missing_field", "service_code is required"),
+        "location:required": ("missing_location", "a location is required: lat and long"),
+        "location:address": (
+            "address_not_supported",
+            "carto does not geocode addresses: send lat and long (WGS84) of the place",
+        ),
+        "lat": ("invalid_location", "lat must be a number from -90 to 90"),
+        "long": ("invalid_location", "long must be a number from -180 to 180"),
+        "description:max_length": (
+            "invalid_text",
+            f"description must be at most {DESCRIPTION_MAX} characters",
+        ),
+        "description:null_characters_not_allowed": ("invalid_text", "text must not contain NUL characters"),
+        "description:surrogate_characters_not_allowed": (
+            "invalid_text",
+            "text contains invalid Unicode (lone surrogate)",
+        ),
+        "description": ("missing_field", "description is required (it is what the map shows)"),
+        "media_url": ("invalid_media_url", "media_url must be an http(s) URL"),
+    }
 
-def _coordinate(params, name: str, low: float, high: float) -> float:
-    try:
-        value = float(params.get(name, ""))
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not low <= value <= high:
-        raise InvalidInput("invalid_location", f"{name} must be a number from {low} to {high}")
-    return value
-
-
-def parse_request_input(params) -> RequestInput:
-    """A POSTed service request (form-encoded), checked before any service is called."""
-    service_code = params.get("service_code", "")
-    if not service_code:
-        raise InvalidInput("missing_field", "service_code is required")
-    has_point = params.get("lat") or params.get("long")
-    if not has_point:
-        if params.get("address_string") or params.get("address_id"):
-            raise InvalidInput(
-                "address_not_supported",
-                "carto does not geocode addresses: send lat and long (WGS84) of the place",
-            )
-        raise InvalidInput("missing_location", "a location is required: lat and long")
-    lat = _coordinate(params, "lat", -90, 90)
-    lon = _coordinate(params, "long", -180, 180)
-    description = params.get("description", "")
-    if not description.strip():
-        raise InvalidInput("missing_field", "description is required (it is what the map shows)")
-    if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput("invalid_text", f"description must be at most {DESCRIPTION_MAX} characters")
-    media_url = params.get("media_url", "")
-    if media_url and (len(media_url) > 500 or not media_url.startswith(("https://", "http://"))):
-        raise InvalidInput("invalid_media_url", "media_url must be an http(s) URL")
-    return RequestInput(
-        service_code=service_code[:40],
-        lat=lat,
-        lon=lon,
-        description=description,
-        media_url=media_url,
-        device_id=params.get("device_id", "")[:200],
+    api_key = String(trim_whitespace=False, help_text="issued by the carto operators")
+    service_code = String(trim_whitespace=False, help_text="a service_code of services.json")
+    lat = Number(required=False, min_value=-90, max_value=90, help_text="WGS84")
+    long = Number(required=False, min_value=-180, max_value=180, help_text="WGS84")
+    address_string = String(required=False, allow_blank=True, help_text="not supported: send lat and long")
+    address_id = String(required=False, allow_blank=True, help_text="not supported: send lat and long")
+    description = String(max_length=DESCRIPTION_MAX, help_text="what the map shows")
+    media_url = String(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text="http(s); neither fetched nor kept",
     )
+    device_id = String(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+    def to_internal_value(self, data):
+        # An empty lat or long is an absent one (forms send every input, filled or not).
+        data = {k: v for k, v in data.items() if not (k in ("lat", "long") and v == "")}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if "lat" not in attrs and "long" not in attrs:
+            rule = "address" if attrs.get("address_string") or attrs.get("address_id") else "required"
+            raise serializers.ValidationError({"location": [rule]}, code=rule)
+        for name in ("lat", "long"):
+            if name not in attrs:
+                raise serializers.ValidationError({name: ["required"]}, code="required")
+        if attrs["media_url"] and not attrs["media_url"].startswith(("https://", "http://")):
+            raise serializers.ValidationError({"media_url": ["not http(s)"]}, code="invalid")
+        return attrs
 
 
 def language_of(params) -> str:

@@ -5,16 +5,33 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from functools import wraps
 
 from django.contrib.gis.geos import Point
-from django.db import InterfaceError, OperationalError
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.views import APIView
 
 from api.open311 import serializers as s
+from api.open311.schema import (
+    CREATED,
+    DISCOVERY,
+    FORMAT,
+    LOCALE,
+    SERVICE,
+    SERVICE_DEFINITION,
+    SERVICE_REQUEST,
+    TOKEN,
+    answers,
+    many,
+)
 from api.open311.xml import to_xml
 from api.params import is_id
 from api.security import client_ip, security_event
@@ -48,154 +65,239 @@ def error_response(status: int, description: str, *, fmt: str = "json") -> HttpR
     )
 
 
-def open311(*methods: str):
-    """Allowed methods, and every failure as the spec's error list (never a trace)."""
+class SuffixNegotiation(BaseContentNegotiation):
+    """The .json or .xml suffix chooses the format, never the Accept header (no 406 for an XML client)."""
 
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, fmt: str = "json", **kwargs):
-            if request.method not in methods:
-                response = error_response(405, f"Method {request.method[:10]} not allowed.", fmt=fmt)
-                response["Allow"] = ", ".join(methods)
-                return response
-            try:
-                return view(request, *args, fmt=fmt, **kwargs)
-            except abuse.Throttled as exc:
-                response = error_response(429, exc.message, fmt=fmt)
-                response["Retry-After"] = str(exc.retry_after)
-                return response
-            except DomainError as exc:
-                status = exc.status if exc.status in (400, 403, 404) else 400
-                return error_response(status, exc.message, fmt=fmt)
-            except (OperationalError, InterfaceError) as exc:
-                logger.warning("database unavailable: %s", type(exc).__name__)
-                response = error_response(
-                    503, "The service is temporarily unavailable, please retry.", fmt=fmt
-                )
-                response["Retry-After"] = "5"
-                return response
-            except Exception as exc:
-                logger.error("unhandled Open311 error: %s", type(exc).__name__)
-                return error_response(500, "Unexpected server error.", fmt=fmt)
+    def select_parser(self, request, parsers):
+        return DefaultContentNegotiation().select_parser(request, parsers)
 
-        return wrapper
-
-    return decorate
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
-@open311("GET")
-def discovery(request, *, fmt: str):
-    base = request.build_absolute_uri(reverse("open311-root"))
-    data = {
-        "changeset": CHANGESET,
-        "contact": CONTACT,
-        "key_service": "API keys are issued by the carto operators (manage.py create_api_key).",
-        "endpoints": [
-            {
-                "specification": SPEC,
-                "url": base.rstrip("/"),
-                "changeset": CHANGESET,
-                "type": "production",
-                "formats": ["text/xml", "application/json"],
-            }
+class Open311View(APIView):
+    """A GeoReport v2 endpoint: a DRF view (so the OpenAPI schema lists it, with its parameters) that
+    answers every failure in the spec's own error list, JSON or XML by the suffix, never a trace."""
+
+    authentication_classes = ()  # API-key authenticated (a form field); no cookie is ever read
+    permission_classes = ()
+    parser_classes = (FormParser, MultiPartParser)  # the spec POSTs forms
+    content_negotiation_class = SuffixNegotiation
+    metadata_class = None  # OPTIONS is refused as any method the spec does not name
+
+    @property
+    def default_response_headers(self):
+        # The methods the spec names here: HEAD and OPTIONS are DRF's, not GeoReport's.
+        return {"Allow": ", ".join(m for m in self.allowed_methods if m not in ("HEAD", "OPTIONS"))}
+
+    def handle_exception(self, exc):
+        fmt = self.kwargs.get("fmt", "json")
+        if isinstance(exc, abuse.Throttled):
+            response = error_response(429, exc.message, fmt=fmt)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        if isinstance(exc, DomainError):
+            return error_response(exc.status if exc.status in (400, 403, 404) else 400, exc.message, fmt=fmt)
+        if isinstance(exc, exceptions.MethodNotAllowed):  # with Allow (default_response_headers)
+            return error_response(405, f"Method {self.request.method[:10]} not allowed.", fmt=fmt)
+        if isinstance(exc, exceptions.APIException):  # 415 for a JSON body, 400 for a malformed form
+            return error_response(exc.status_code, str(exc.detail), fmt=fmt)
+        if isinstance(exc, RequestDataTooBig):
+            return error_response(413, "The request body is too large.", fmt=fmt)
+        if isinstance(exc, OperationalError | InterfaceError):
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            response = error_response(503, "The service is temporarily unavailable, please retry.", fmt=fmt)
+            response["Retry-After"] = "5"
+            return response
+        if isinstance(exc, DataError):  # a value PostgreSQL cannot take came from the client
+            return error_response(400, "A value in the request is not valid.", fmt=fmt)
+        logger.error("unhandled Open311 error: %s", type(exc).__name__)
+        return error_response(500, "Unexpected server error.", fmt=fmt)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="open311_discovery", responses=answers(200, DISCOVERY), parameters=[FORMAT]
+    )
+)
+class DiscoveryView(Open311View):
+    """The endpoint, its specification and formats."""
+
+    def get(self, request, *, fmt: str):
+        base = request.build_absolute_uri(reverse("open311-root"))
+        data = {
+            "changeset": CHANGESET,
+            "contact": CONTACT,
+            "key_service": "API keys are issued by the carto operators (manage.py create_api_key).",
+            "endpoints": [
+                {
+                    "specification": SPEC,
+                    "url": base.rstrip("/"),
+                    "changeset": CHANGESET,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        }
+        return _render(data, fmt=fmt, root="discovery", item=None)
+
+
+@extend_schema_view(get=extend_schema(exclude=True))  # the same document as discovery.json
+class RootView(DiscoveryView):
+    pass
+
+
+class ServiceListView(Open311View):
+    """The themes that receive pins, as services (code = slug, group = the parent theme)."""
+
+    @extend_schema(
+        operation_id="open311_services",
+        parameters=[FORMAT, LOCALE],
+        responses=answers(200, many(SERVICE), 400),
+    )
+    def get(self, request, *, fmt: str):
+        language = s.language_of(request.query_params)
+        data = [s.service(theme, language=language) for theme in s.services_queryset()]
+        return _render(data, fmt=fmt, root="services", item="service")
+
+
+class ServiceDefinitionView(Open311View):
+    """A service's attributes: none (every service has metadata false)."""
+
+    @extend_schema(
+        operation_id="open311_service_definition",
+        parameters=[FORMAT, OpenApiParameter("code", str, OpenApiParameter.PATH)],
+        responses=answers(200, SERVICE_DEFINITION, 404),
+    )
+    def get(self, request, code: str, *, fmt: str):
+        if not s.services_queryset().filter(slug=code[:40]).exists():
+            raise DomainError("not_found", "No service has this service_code.", status=404)
+        # Every service has metadata false: no extra attributes to fill in.
+        data = {"service_code": code, "attributes": []}
+        return _render(data, fmt=fmt, root="service_definition", item=None)
+
+
+class RequestListView(Open311View):
+    """GET: visible pins as service requests (the last 90 days by default); POST: a new one, with an api_key."""
+
+    @extend_schema(
+        operation_id="open311_requests",
+        parameters=[FORMAT, s.RequestsQuery],
+        responses=answers(200, many(SERVICE_REQUEST), 400),
+    )
+    def get(self, request, *, fmt: str):
+        filters = s.RequestsQuery.validated(request.query_params)
+        pins = s.filter_requests(s.requests_queryset(), filters, now=timezone.now())
+        start = (filters.page - 1) * filters.page_size
+        page = pins.order_by("-created_at", "-id")[start : start + filters.page_size]
+        language = s.language_of(request.query_params)
+        data = [
+            s.service_request(pin, language=language, absolute=request.build_absolute_uri) for pin in page
+        ]
+        return _render(data, fmt=fmt, root="service_requests", item="request")
+
+    @extend_schema(
+        operation_id="open311_request_create",
+        parameters=[FORMAT],
+        request={"application/x-www-form-urlencoded": s.RequestCreateForm},
+        examples=[
+            OpenApiExample(
+                "A need at Belleville",
+                request_only=True,
+                media_type="application/x-www-form-urlencoded",
+                value={
+                    "api_key": "the key the carto operators issued",
+                    "service_code": "acceder-droits",
+                    "lat": 48.8718,
+                    "long": 2.3848,
+                    "description": "Personne pour m'aider à remplir mon dossier de retraite",
+                },
+            )
         ],
-    }
-    return _render(data, fmt=fmt, root="discovery", item=None)
-
-
-@open311("GET")
-def service_list(request, *, fmt: str):
-    language = s.language_of(request.GET)
-    data = [s.service(theme, language=language) for theme in s.services_queryset()]
-    return _render(data, fmt=fmt, root="services", item="service")
-
-
-@open311("GET")
-def service_definition(request, code: str, *, fmt: str):
-    if not s.services_queryset().filter(slug=code[:40]).exists():
-        raise DomainError("not_found", "No service has this service_code.", status=404)
-    # Every service has metadata false: no extra attributes to fill in.
-    data = {"service_code": code, "attributes": []}
-    return _render(data, fmt=fmt, root="service_definition", item=None)
-
-
-@csrf_exempt  # API-key authenticated; no cookie is ever read by this endpoint.
-@open311("GET", "POST")
-def request_list(request, *, fmt: str):
-    if request.method == "POST":
-        return _request_create(request, fmt=fmt)
-    filters = s.parse_request_filters(request.GET)
-    pins = s.filter_requests(s.requests_queryset(), filters, now=timezone.now())
-    start = (filters.page - 1) * filters.page_size
-    page = pins.order_by("-created_at", "-id")[start : start + filters.page_size]
-    language = s.language_of(request.GET)
-    data = [s.service_request(pin, language=language, absolute=request.build_absolute_uri) for pin in page]
-    return _render(data, fmt=fmt, root="service_requests", item="request")
-
-
-def _request_create(request, *, fmt: str) -> HttpResponse:
-    params = request.POST
-    ip = keyed_hash(client_ip(request), purpose="ip")
-    key = ApiKey.objects.matching(params.get("api_key", ""))
-    if key is None:
-        security_event("open311_bad_api_key", ip=ip[:16], given="api_key" in params)
-        raise DomainError(
-            "invalid_api_key", "A valid api_key is required to POST a service request.", status=403
+        responses=answers(201, many(CREATED), 400, 403, 429),
+    )
+    def post(self, request, *, fmt: str):
+        params = request.data
+        ip = keyed_hash(client_ip(request), purpose="ip")
+        api_key = params.get("api_key", "")
+        key = ApiKey.objects.matching(api_key) if isinstance(api_key, str) else None
+        if key is None:
+            security_event("open311_bad_api_key", ip=ip[:16], given="api_key" in params)
+            raise DomainError(
+                "invalid_api_key", "A valid api_key is required to POST a service request.", status=403
+            )
+        data = s.RequestCreateForm.validated(params, form=True)
+        service_code = data["service_code"][:40]
+        if not s.services_queryset().filter(slug=service_code).exists():
+            raise InvalidInput("unknown_service", f"service_code {service_code!r} is not a service.")
+        device_id = data["device_id"][:200]
+        device = keyed_hash(f"open311:{key.pk}:{device_id}", purpose="device") if device_id else ""
+        # The same service as POST /api/pins/: the same screening, throttles, blur and placement.
+        # media_url is not fetched (no server-side request to a client-given URL) and not kept.
+        result = pin_submit(
+            client_uuid=uuid.uuid4(),
+            kind=Pin.Kind.NEED,
+            theme_slug=service_code,
+            text=data["description"],
+            location=Point(data["long"], data["lat"], srid=API_SRID),
+            device_hash=device,
+            ip_hash=ip,
         )
-    data = s.parse_request_input(params)
-    if not s.services_queryset().filter(slug=data.service_code).exists():
-        raise InvalidInput("unknown_service", f"service_code {data.service_code!r} is not a service.")
-    device = keyed_hash(f"open311:{key.pk}:{data.device_id}", purpose="device") if data.device_id else ""
-    # The same service as POST /api/pins/: the same screening, throttles, blur and placement.
-    # media_url is not fetched (no server-side request to a client-given URL) and not kept.
-    result = pin_submit(
-        client_uuid=uuid.uuid4(),
-        kind=Pin.Kind.NEED,
-        theme_slug=data.service_code,
-        text=data.description,
-        location=Point(data.lon, data.lat, srid=API_SRID),
-        device_hash=device,
-        ip_hash=ip,
+        pin = result.pin
+        answer = {
+            "service_request_id": str(pin.pk),
+            # The token finds the id again later (GET tokens/{token}), even while the pin awaits moderation.
+            "token": str(pin.client_uuid),
+            "service_notice": "" if pin.is_visible else "Held for moderation before it is shown.",
+            "account_id": "",
+        }
+        return _render([answer], fmt=fmt, root="service_requests", item="request", status=201)
+
+
+class RequestDetailView(Open311View):
+    """One visible pin as a service request."""
+
+    @extend_schema(
+        operation_id="open311_request",
+        parameters=[FORMAT, OpenApiParameter("request_id", str, OpenApiParameter.PATH), LOCALE],
+        responses=answers(200, many(SERVICE_REQUEST), 404),
     )
-    pin = result.pin
-    answer = {
-        "service_request_id": str(pin.pk),
-        # The token finds the id again later (GET tokens/{token}), even while the pin awaits moderation.
-        "token": str(pin.client_uuid),
-        "service_notice": "" if pin.is_visible else "Held for moderation before it is shown.",
-        "account_id": "",
-    }
-    return _render([answer], fmt=fmt, root="service_requests", item="request", status=201)
+    def get(self, request, request_id: str, *, fmt: str):
+        if not is_id(request_id):
+            raise DomainError("not_found", "No service request has this id.", status=404)
+        pin = s.requests_queryset().filter(pk=int(request_id)).first()
+        if pin is None:
+            raise DomainError("not_found", "No service request has this id.", status=404)
+        language = s.language_of(request.query_params)
+        data = [s.service_request(pin, language=language, absolute=request.build_absolute_uri)]
+        return _render(data, fmt=fmt, root="service_requests", item="request")
 
 
-@open311("GET")
-def request_detail(request, request_id: str, *, fmt: str):
-    if not is_id(request_id):
-        raise DomainError("not_found", "No service request has this id.", status=404)
-    pin = s.requests_queryset().filter(pk=int(request_id)).first()
-    if pin is None:
-        raise DomainError("not_found", "No service request has this id.", status=404)
-    data = [s.service_request(pin, language=s.language_of(request.GET), absolute=request.build_absolute_uri)]
-    return _render(data, fmt=fmt, root="service_requests", item="request")
+class TokenView(Open311View):
+    """The service_request_id of a request POSTed earlier, found by its token (even while it awaits moderation)."""
 
-
-@open311("GET")
-def token_detail(request, token: str, *, fmt: str):
-    try:
-        client_uuid = uuid.UUID(token[:40])
-    except ValueError:
-        client_uuid = None
-    pin_id = (
-        Pin.objects.filter(client_uuid=client_uuid).values_list("pk", flat=True).first()
-        if client_uuid
-        else None
+    @extend_schema(
+        operation_id="open311_token",
+        parameters=[FORMAT, OpenApiParameter("token", str, OpenApiParameter.PATH)],
+        responses=answers(200, many(TOKEN), 404),
     )
-    if pin_id is None:
-        raise DomainError("not_found", "No service request has this token.", status=404)
-    data = [{"service_request_id": str(pin_id), "token": str(client_uuid)}]
-    return _render(data, fmt=fmt, root="service_requests", item="request")
+    def get(self, request, token: str, *, fmt: str):
+        try:
+            client_uuid = uuid.UUID(token[:40])
+        except ValueError:
+            client_uuid = None
+        pin_id = (
+            Pin.objects.filter(client_uuid=client_uuid).values_list("pk", flat=True).first()
+            if client_uuid
+            else None
+        )
+        if pin_id is None:
+            raise DomainError("not_found", "No service request has this token.", status=404)
+        data = [{"service_request_id": str(pin_id), "token": str(client_uuid)}]
+        return _render(data, fmt=fmt, root="service_requests", item="request")
 
 
-@open311("GET", "POST")
-def not_found(request, *, fmt: str = "json", rest: str = ""):
-    raise DomainError("not_found", "Unknown Open311 endpoint.", status=404)
+@csrf_exempt  # nothing is read or written: the answer is the same for every method
+def not_found(request, *, rest: str = ""):
+    """Anything else under /open311/v2/ answers in the spec's error shape, not an HTML page."""
+    return error_response(404, "Unknown Open311 endpoint.")

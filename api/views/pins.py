@@ -7,7 +7,7 @@ import json
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,26 +15,23 @@ from rest_framework.views import APIView
 
 from api.params import is_id, parse_bbox, parse_int, parse_since
 from api.requester import device_hash, ip_hash, owned_by, signed_in
-from api.schema import DEVICE_TOKEN
+from api.schema import DEVICE_TOKEN, FEATURE_COLLECTION, IDEMPOTENCY_KEY
 from api.serializers.clusters import cluster_brief
-from api.serializers.pins import (
-    created_pin_feature,
-    parse_location,
-    parse_pin_input,
-    pin_collection_page,
-    pin_feature,
-    pin_features,
+from api.serializers.pin_input import (
+    PinBatchInput,
+    PinCreateFormInput,
+    PinCreateInput,
+    PinPhotoInput,
+    SimilarQuery,
 )
+from api.serializers.pins import created_pin_feature, pin_collection_page, pin_feature, pin_features
 from carto.errors import DomainError, InvalidInput, NotAllowed
-from carto.geo import API_SRID
 from carto.models import Pin, Territory, Theme
 from carto.services import abuse
 from carto.services.pin_photos import photo_url, pin_photo_add
 from carto.services.pins import pin_submit
 from carto.services.similar import pins_similar
 from carto.services.supports import pin_support, pin_unsupport
-
-BATCH_MAX = 50
 
 
 def escape_json(body: bytes) -> bytes:
@@ -50,6 +47,29 @@ class EscapingJSONRenderer(JSONRenderer):
         return escape_json(super().render(data, accepted_media_type, renderer_context))
 
 
+# What a client posts (the schema's examples, also what schemathesis tries first).
+_PIN = {"kind": "need", "theme": "acceder-droits", "text": "Pas d'endroit pour imprimer mes papiers CAF"}
+PIN_EXAMPLES = [
+    OpenApiExample(
+        "A resident's need",
+        request_only=True,
+        media_type="application/json",
+        value={"client_uuid": "5d8b2f3e-8b3c-4d7e-9a55-1f2b3c4d5e6f", **_PIN, "lat": 48.8718, "lon": 2.3848},
+    ),
+    OpenApiExample(
+        "An aidant's pin, on a resident's behalf",
+        request_only=True,
+        media_type="application/json",
+        value={
+            "client_uuid": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+            **_PIN,
+            "location": {"type": "Point", "coordinates": [2.3848, 48.8718]},
+            "mediated": {"structure": "the source id of the aidant's structure", "consent": True},
+        },
+    ),
+]
+
+
 class PinsAPIView(APIView):
     renderer_classes = [EscapingJSONRenderer]
     parser_classes = [JSONParser, MultiPartParser]
@@ -61,24 +81,25 @@ class PinsAPIView(APIView):
         return response
 
 
-def submit(request, data, *, from_text: bool, photo: bytes | None = None):
+def submit(request, data, *, form: bool = False):
     """One pin through the service; returns (feature, created)."""
-    pin_input = parse_pin_input(
-        data, idempotency_key=request.headers.get("Idempotency-Key"), from_text=from_text
-    )
+    serializer = PinCreateFormInput if form else PinCreateInput
+    pin = serializer.validated(data, form=form, idempotency_key=request.headers.get("Idempotency-Key"))
+    mediated = pin.get("mediated") or {}
+    photo = pin.get("photo")
     result = pin_submit(
-        client_uuid=pin_input.client_uuid,
-        kind=pin_input.kind,
-        theme_slug=pin_input.theme,
-        text=pin_input.text,
-        location=pin_input.location,
-        language=pin_input.language,
+        client_uuid=pin["client_uuid"],
+        kind=pin["kind"],
+        theme_slug=pin["theme"],
+        text=pin["text"],
+        location=pin["location"],
+        language=pin["language"],
         author=signed_in(request),
         device_hash=device_hash(request),
         ip_hash=ip_hash(request),
-        structure_source_id=pin_input.structure,
-        consent=pin_input.consent,
-        photo=photo,
+        structure_source_id=mediated.get("structure"),
+        consent=mediated.get("consent"),
+        photo=photo.read() if photo is not None else None,
     )
     feature = created_pin_feature(result.pin) if result.created and photo is None else None
     return feature or pin_feature(result.pin.pk, owner=True), result.created
@@ -98,8 +119,8 @@ class PinListView(PinsAPIView):
             OpenApiParameter("since", {"type": "string", "format": "date-time"}),
             OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
         ],
-        responses={200: {"type": "object", "required": ["type", "features"], "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}}}}},
-    )  # fmt: skip
+        responses={200: FEATURE_COLLECTION},
+    )
     def get(self, request):
         params = request.query_params
         pins = Pin.objects.visible()
@@ -159,20 +180,14 @@ class PinListView(PinsAPIView):
         return HttpResponse(escape_json(body), content_type="application/json")
 
     @extend_schema(
-        request={"application/json": {"type": "object", "additionalProperties": False, "required": ["client_uuid", "kind", "theme", "text", "lat", "lon"], "properties": {"client_uuid": {"type": "string", "format": "uuid"}, "kind": {"type": "string", "enum": ["need", "proposal"]}, "theme": {"type": "string", "maxLength": 40}, "text": {"type": "string", "minLength": 1, "maxLength": 1000}, "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}, "language": {"type": "string", "maxLength": 16}}}},
-        parameters=[DEVICE_TOKEN],
+        request={"application/json": PinCreateInput, "multipart/form-data": PinCreateFormInput},
+        examples=PIN_EXAMPLES,
+        parameters=[DEVICE_TOKEN, IDEMPOTENCY_KEY],
         responses={201: {"type": "object"}, 200: {"type": "object"}},
-    )  # fmt: skip
+    )
     def post(self, request):
-        from_text = request.content_type.startswith("multipart/")
-        photo = None
-        if from_text and "photo" in request.FILES:
-            photo = request.FILES["photo"].read()
-        elif from_text and "photo" in request.data:
-            raise InvalidInput(
-                "photo_not_an_image", "photo must be a file.", fields={"photo": ["not a file"]}
-            )
-        feature, created = submit(request, request.data, from_text=from_text, photo=photo)
+        form = request.content_type.startswith("multipart/")
+        feature, created = submit(request, request.data, form=form)
         if created:
             return Response(feature, status=201)
         return Response(feature, status=200, headers={"Idempotent-Replay": "true"})
@@ -209,8 +224,8 @@ class PinMineView(PinsAPIView):
             OpenApiParameter("ids", {"type": "string", "pattern": "^[0-9]{1,18}(,[0-9]{1,18}){0,499}$"}),
             DEVICE_TOKEN,
         ],
-        responses={200: {"type": "object", "required": ["type", "features"], "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}}}}},
-    )  # fmt: skip
+        responses={200: FEATURE_COLLECTION},
+    )
     def get(self, request):
         own = owned_by(request)
         raw = request.query_params.get("ids", "")
@@ -228,25 +243,10 @@ class PinMineView(PinsAPIView):
 class PinSimilarView(PinsAPIView):
     """Up to 5 visible pins near a point that say the same as the text being written, and its cluster."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("lat", {"type": "number", "minimum": -90, "maximum": 90}, required=True),
-            OpenApiParameter("lon", {"type": "number", "minimum": -180, "maximum": 180}, required=True),
-            OpenApiParameter("theme", {"type": "string", "maxLength": 40}),
-            OpenApiParameter("text", {"type": "string", "maxLength": 1000}),
-        ],
-        responses={200: {"type": "object"}},
-    )  # fmt: skip
+    @extend_schema(parameters=[SimilarQuery], responses={200: {"type": "object"}})
     def get(self, request):
-        params = request.query_params
-        data = {"lat": params.get("lat"), "lon": params.get("lon")}
-        if data["lat"] is None or data["lon"] is None:
-            raise InvalidInput("missing_field", "lat and lon are required", fields={"location": ["required"]})
-        location = parse_location(data, from_text=True)
-        location.srid = API_SRID
-        similar = pins_similar(
-            location=location, theme_slug=params.get("theme", "")[:40], text=params.get("text", "")[:1000]
-        )
+        query = SimilarQuery.validated(request.query_params, form=True)
+        similar = pins_similar(location=query["location"], theme_slug=query["theme"], text=query["text"])
         return Response(
             {
                 "results": [r.__dict__ for r in similar.pins],
@@ -262,23 +262,16 @@ class PinBatchView(PinsAPIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
-        request={"application/json": {"type": "object", "additionalProperties": False, "required": ["pins"],
-                  "properties": {"pins": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "object", "additionalProperties": False, "required": ["client_uuid", "kind", "theme", "text", "lat", "lon"], "properties": {"client_uuid": {"type": "string", "format": "uuid"}, "kind": {"type": "string", "enum": ["need", "proposal"]}, "theme": {"type": "string", "maxLength": 40}, "text": {"type": "string", "minLength": 1, "maxLength": 1000}, "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180}, "language": {"type": "string", "maxLength": 16}}}}}}},
+        request=PinBatchInput,
         parameters=[DEVICE_TOKEN],
         responses={200: {"type": "object"}},
-    )  # fmt: skip
+    )
     def post(self, request):
-        data = request.data
-        if not isinstance(data, dict) or set(data) != {"pins"} or not isinstance(data["pins"], list):
-            raise InvalidInput("malformed_request", 'The body must be {"pins": [ … ]}.')
-        if not 1 <= len(data["pins"]) <= BATCH_MAX:
-            raise InvalidInput(
-                "invalid_batch", f"A batch holds 1 to {BATCH_MAX} pins.", fields={"pins": ["size"]}
-            )
+        items = PinBatchInput.validated(request.data)["pins"]
         results = []
-        for index, item in enumerate(data["pins"]):
+        for index, item in enumerate(items):
             try:
-                feature, created = submit(request, item, from_text=False)
+                feature, created = submit(request, item)
             except DomainError as exc:
                 error = {"code": exc.code, "message": exc.message, "fields": exc.fields}
                 results.append({"index": index, "status": exc.status, "error": error})
@@ -317,10 +310,10 @@ class PinPhotosView(PinsAPIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "required": ["photo"], "properties": {"photo": {"type": "string", "format": "binary"}}}},
+        request={"multipart/form-data": PinPhotoInput},
         parameters=[DEVICE_TOKEN],
         responses={201: {"type": "object"}},
-    )  # fmt: skip
+    )
     def post(self, request, pk: int):
         own = owned_by(request)
         pin = Pin.objects.filter(own, pk=pk).first() if own is not None else None
@@ -328,9 +321,7 @@ class PinPhotosView(PinsAPIView):
             if Pin.objects.visible().filter(pk=pk).exists():
                 raise NotAllowed("not_your_pin", "Only the device that made this pin may add photos to it.")
             raise DomainError("not_found", "Not found.", status=404)
-        upload = request.FILES.get("photo")
-        if upload is None:
-            raise InvalidInput("missing_field", "photo is required", fields={"photo": ["required"]})
+        upload = PinPhotoInput.validated(request.data, form=True)["photo"]
         pin_photo_add(pin=pin, data=upload.read())
         names = pin.photos.order_by("id").values_list("file", flat=True)
         return Response({"photos": [photo_url(name) for name in names]}, status=201)

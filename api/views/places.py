@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.serializers.pins import parse_location
+from api.serializers.pin_input import PointQuery
 from api.serializers.places import NearbySerializer, PlaceSearchSerializer
 from carto.services.places import QUERY_MAX_LENGTH, QUERY_MIN_LENGTH, places_near, places_search
 
@@ -32,17 +32,9 @@ class PlaceSearchView(APIView):
 class PlaceNearView(APIView):
     """The nearest station within 1 km of a point, with its lines, and the commune, arrondissement and QPV."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("lat", {"type": "number", "minimum": -90, "maximum": 90}, required=True),
-            OpenApiParameter("lon", {"type": "number", "minimum": -180, "maximum": 180}, required=True),
-        ],
-        responses={200: NearbySerializer},
-    )
+    @extend_schema(parameters=[PointQuery], responses={200: NearbySerializer})
     def get(self, request):
-        # parse_location names a missing lat or lon itself, and refuses swapped or out-of-range ones.
-        present = {
-            name: request.query_params[name] for name in ("lat", "lon") if name in request.query_params
-        }
-        nearby = places_near(location=parse_location(present, from_text=True))
+        # PointQuery names a missing lat or lon, and refuses swapped or out-of-range ones.
+        location = PointQuery.validated(request.query_params, form=True)["location"]
+        nearby = places_near(location=location)
         return Response(NearbySerializer(nearby).data)

@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from carto.models import ApiKey
 from config.wsgi import application
 
 MAX_EXAMPLES = 10
@@ -66,3 +67,19 @@ def test_no_operation_fails_or_breaks_its_schema_for_a_signed_in_client(case, to
     case.call_and_validate(
         app=application, headers={**PLAIN, "Authorization": f"Token {token}"}, checks=CHECKS
     )
+
+
+@pytest.fixture
+def api_key(committed_db) -> str:
+    return ApiKey.issue(name="fuzzer")[1]
+
+
+# Anonymous fuzzing of Open311's POST stops at the api_key check (403): with a valid key, the generated
+# forms reach the parsing of every field and the pins service behind it.
+@schema.include(path_regex="^/open311/", method="POST").parametrize()
+@settings(FUZZ, max_examples=5 * MAX_EXAMPLES)
+def test_open311_posts_with_a_valid_api_key_never_fail_or_break_their_schema(case, api_key):
+    CALLS[f"api-key {case.operation.label}"] += 1
+    if isinstance(case.body, dict):
+        case.body["api_key"] = api_key
+    case.call_and_validate(app=application, headers=PLAIN, checks=CHECKS)

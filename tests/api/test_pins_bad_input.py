@@ -214,3 +214,36 @@ def test_a_batch_that_is_not_a_list_is_refused(client):
     response = client.post("/api/pins/batch/", {"pins": body()}, content_type="application/json")
     assert_error(response, 400, "malformed_request")
     assert Pin.objects.count() == 0
+
+
+# JSON types are strict: DRF's fields would coerce these, the pins API never did.
+STRICT_CASES = [
+    ("uuid_as_integer", body(client_uuid=123), "invalid_uuid"),
+    ("text_as_number", body(text=42), "invalid_text"),
+    ("theme_as_number", body(theme=7), "unknown_theme"),
+    ("consent_as_one", body(mediated={"structure": "x", "consent": 1}), "consent_required"),
+    ("lat_as_boolean", body(location=_DROP, lat=True, lon=2.379), "invalid_coordinates"),
+    ("coordinates_nan_string", body(location={"type": "Point", "coordinates": ["nan", 48.87]}), "invalid_coordinates"),
+    ("location_extra_member", body(location={**point, "crs": "EPSG:4326"}), "invalid_location"),
+    ("mediated_not_an_object", body(mediated="x"), "invalid_mediated"),
+    ("language_too_long", body(language="x" * 17), "invalid_language"),
+]  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("case", "data", "code"), STRICT_CASES, ids=[c[0] for c in STRICT_CASES])
+def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(client, case, data, code):
+    response = client.post(
+        "/api/pins/", json.dumps(data), content_type="application/json", HTTP_X_DEVICE_TOKEN=TOKEN
+    )
+    assert_error(response, 400, code)
+    assert Pin.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_batch_with_another_member_than_pins_is_refused(client):
+    response = client.post(
+        "/api/pins/batch/", {"pins": [body()], "session": "x"}, content_type="application/json"
+    )
+    assert_error(response, 400, "malformed_request")
+    assert Pin.objects.count() == 0

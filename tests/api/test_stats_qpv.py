@@ -111,7 +111,7 @@ def test_an_unknown_qpv_code_is_a_404_in_the_json_error_shape(client, code):
 def test_bad_filters_are_400_before_the_qpv_is_looked_up(client):
     response = client.get("/api/stats/qpv/QN07511M/", {"theme": "nope"})
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_theme"
+    assert response.json()["error"]["code"] == "unknown_theme"
 
 
 def test_the_comparison_takes_three_queries_whatever_the_pins(client):

@@ -264,6 +264,8 @@ def test_unknown_request_token_and_endpoint_are_404_in_the_spec_shape(client, db
     spec_error(client.get(f"{BASE}/requests/abc.json"), 404)
     spec_error(client.get(f"{BASE}/tokens/not-a-token.json"), 404)
     spec_error(client.get(f"{BASE}/nothing-here"), 404)
+    # Found by schemathesis: a newline in the address fell through to Django's HTML 404.
+    spec_error(client.get(f"{BASE}/services/a%0Ab.%F3%AB%93%97"), 404)
 
 
 # XML
@@ -361,3 +363,31 @@ def test_an_open311_client_written_from_the_spec_works_against_the_server(commit
     assert json.loads(refused.value.read()) == [
         {"code": 403, "description": "A valid api_key is required to POST a service request."}
     ]
+
+
+# The spec's error list for what DRF refuses before a view runs
+
+
+def test_a_json_body_is_refused_with_415_in_the_spec_shape_and_writes_nothing(client, api_key):
+    body = {"api_key": api_key, "service_code": "acceder-droits", "lat": BELLEVILLE[1], "long": BELLEVILLE[0],
+            "description": "Un besoin"}  # fmt: skip
+    response = client.post(f"{BASE}/requests.json", json.dumps(body), content_type="application/json")
+    spec_error(response, 415)
+    assert Pin.objects.count() == 0
+
+
+def test_options_is_refused_with_405_and_the_allowed_methods(client, db):
+    response = client.options(f"{BASE}/requests.xml")
+    assert response.status_code == 405 and response["Allow"] == "GET, POST"
+    assert parse_xml(response).find("error/code").text == "405"
+
+
+def test_an_xml_client_asking_for_xml_gets_xml_not_a_406(client, db):
+    response = client.get(f"{BASE}/services.xml", HTTP_ACCEPT="text/xml")
+    assert response.status_code == 200 and parse_xml(response).tag == "services"
+
+
+def test_a_nul_in_the_address_is_a_400_in_the_spec_shape_and_format(client, db):
+    response = client.get(f"{BASE}/requests.xml", {"service_code": "\x00"})
+    assert response.status_code == 400 and parse_xml(response).find("error/code").text == "400"
+    spec_error(client.get(f"{BASE}/requests.json", {"status": "\x00"}), 400)
