@@ -55,6 +55,7 @@ urlpatterns = [
     path("clusters/<int:pk>/responses/", clusters.ClusterResponsesView.as_view(), name="cluster-responses"),
     path("pins/<int:pk>/actors/", clusters.PinActorsView.as_view(), name="pin-actors"),
     path("coverage/", coverage.CoverageView.as_view(), name="coverage"),
+    path("coverage/gaps.geojson", coverage.CoverageGapsView.as_view(), name="coverage-gaps"),
     path("exports/pins.csv", exports.pins_csv, name="export-pins-csv"),
     path("exports/pins.geojson", exports.pins_geojson, name="export-pins-geojson"),
     path("account/export/", account.AccountExportLinkView.as_view(), name="account-export"),

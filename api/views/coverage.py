@@ -9,16 +9,20 @@ from rest_framework.views import APIView
 
 from api.params import parse_int
 from api.serializers.clusters import cluster_summary, response_public
-from carto.services.linking import coverage
+from carto.services.linking import coverage, gap_points
 
 DEFAULT_MIN_TERRITORIES = 2
+# Enough points to show where 200 gaps are; the table (/api/coverage/) lists them all.
+GAP_POINTS_MAX = 5000
+COORDINATE_DECIMALS = 5
+MIN_TERRITORIES = OpenApiParameter("min_territories", int, description="default 2")
 
 
 class CoverageView(APIView):
     """{"gaps": clusters spanning ≥ min_territories communes with no linked response, "responses": …}."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("min_territories", int, description="default 2")],
+        parameters=[MIN_TERRITORIES],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
@@ -42,3 +46,32 @@ class CoverageView(APIView):
                 ],
             }
         )
+
+
+class CoverageGapsView(APIView):
+    """Where the uncovered needs are, for the /coverage/ map (a cluster summary has no geometry): a GeoJSON
+    point per visible pin of each gap, at its public (blurred) location, with public fields only."""
+
+    @extend_schema(parameters=[MIN_TERRITORIES], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        minimum = parse_int(
+            request.query_params.get("min_territories"), "min_territories", default=DEFAULT_MIN_TERRITORIES
+        )
+        gaps = {c.pk: c for c in coverage(min_territories=minimum).gaps}
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)],
+                },
+                "properties": {
+                    "pin": pin_id,
+                    "cluster": cluster_id,
+                    "label": gaps[cluster_id].label,
+                    "territory_count": gaps[cluster_id].territory_count,
+                },
+            }  # fmt: skip
+            for pin_id, cluster_id, lon, lat in gap_points(list(gaps), limit=GAP_POINTS_MAX)
+        ]
+        return APIResponse({"type": "FeatureCollection", "min_territories": minimum, "features": features})

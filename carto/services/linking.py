@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.db.models.functions import Distance, Transform
 from django.contrib.gis.measure import D
 from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
@@ -13,8 +13,10 @@ from django.db.models.functions import Cast, Coalesce, Concat
 
 from carto.actor_places import Place, places_of
 from carto.errors import Conflict
+from carto.geo import API_SRID
 from carto.models import Actor, Cluster, ClusterTerritory, Pin, Response, ResponseLink
-from carto.services.cluster_curation import audit, require_curator
+from carto.services.audit import audit
+from carto.services.cluster_curation import require_curator
 
 ACTORS_RADIUS_M = 3000
 ACTORS_LIMIT = 5
@@ -163,6 +165,19 @@ def coverage(*, min_territories: int = 2, limit: int = 200) -> Coverage:
     for link in links:
         covered[link.response_id][1].append(link.cluster)
     return Coverage(gaps=gaps, responses=list(covered.values()))
+
+
+def gap_points(cluster_ids: list[int], *, limit: int) -> list[tuple[int, int, float, float]]:
+    """(pin id, cluster id, lon, lat) of the visible pins of these clusters at their public (blurred)
+    location, the most supported first: where the uncovered needs are, for the coverage map."""
+    rows = (
+        Pin.objects.visible()
+        .filter(cluster_link__cluster_id__in=cluster_ids)
+        .annotate(point=Transform("public_location", API_SRID))
+        .order_by("-support_count", "id")
+        .values_list("id", "cluster_link__cluster_id", "point")[:limit]
+    )
+    return [(pin_id, cluster_id, point.x, point.y) for pin_id, cluster_id, point in rows]
 
 
 def actors_near_cluster(cluster: Cluster, *, pins: int = 3) -> list[NearbyActor]:

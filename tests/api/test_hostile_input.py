@@ -132,7 +132,7 @@ def test_json_nested_past_the_parser_depth_is_a_400_on_every_write_endpoint(sign
         ("/open311/v2/requests.json", {"start_date": "2024-13-45T00:00:00"}),
         ("/open311/v2/requests.json", {"service_request_id": "²"}),
         ("/open311/v2/requests/²/.json", {}),
-        ("/coverage/gaps.geojson", {"min_territories": "²"}),
+        ("/api/coverage/gaps.geojson", {"min_territories": "²"}),
         ("/api/pins/", {"bbox": "2.3,-90,2.4,90"}),
         ("/api/actors/", {"bbox": "-180,-90,180,90"}),
     ],

@@ -156,12 +156,12 @@ def test_the_coverage_page_in_arabic_is_right_to_left(desktop, gap):
 def test_the_gap_points_feed_answers_bad_input_in_the_json_error_shape(desktop, gap):
     cluster, pins = gap
     page = desktop()
-    ok = page.request.get("/coverage/gaps.geojson?min_territories=2")
+    ok = page.request.get("/api/coverage/gaps.geojson?min_territories=2")
     assert ok.status == 200
     features = ok.json()["features"]
     assert sorted(f["properties"]["pin"] for f in features) == sorted(p.id for p in pins)
     assert set(features[0]["properties"]) == {"pin", "cluster", "label", "territory_count"}
-    bad = page.request.get("/coverage/gaps.geojson?min_territories=lots")
+    bad = page.request.get("/api/coverage/gaps.geojson?min_territories=lots")
     assert bad.status == 400
     assert bad.json()["error"]["code"] == "invalid_parameter"
 

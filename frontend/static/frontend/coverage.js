@@ -1,6 +1,6 @@
 // /coverage/ for officials: where widespread needs have no Grand Paris response yet.
 // Table from /api/coverage/ (gaps, and responses with the clusters they cover); map of the gaps' pins from
-// /coverage/gaps.geojson over carto's own territory tiles; each cluster opens at #cluster-{id} from
+// /api/coverage/gaps.geojson over carto's own territory tiles; each cluster opens at #cluster-{id} from
 // /api/clusters/{id}/; a signed-in curator says of each pin there whether it is the same need (curate.js).
 // Every word from the i18n catalogues; every piece of data set with textContent.
 import { curateButtons } from "./curate.js";
@@ -60,7 +60,7 @@ async function load({ detail = true } = {}) {
   try {
     const [cov, points] = await Promise.all([
       getJSON(`/api/coverage/?min_territories=${state.minimum}`),
-      getJSON(`/coverage/gaps.geojson?min_territories=${state.minimum}`),
+      getJSON(`/api/coverage/gaps.geojson?min_territories=${state.minimum}`),
     ]);
     state.coverage = cov;
     state.points = points;

@@ -1,4 +1,4 @@
-"""The pages: thin views that render a template; the data comes from the API in the browser."""
+"""The resident's page and its service worker."""
 
 from __future__ import annotations
 

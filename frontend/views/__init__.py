@@ -1,0 +1,1 @@
+"""The pages: thin views that render a template; their data comes from the API in the browser."""
