@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 
+from django.contrib.gis.gdal import OGRGeometry
 from django.db import connection
 from django.utils import timezone
 
+from carto.geo import API_SRID, STORAGE_SRID, transform_between
 from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
     AGGREGATE_MIN_ZOOM,
@@ -47,30 +49,13 @@ ORDER BY n DESC, 2, 3
 
 
 # Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer). The box B is the WGS84
-# envelope transformed to Lambert-93 (straight edges there), exactly as in _GROUPS_SQL. A "core" rectangle
-# of whole stored cells is chosen inside B; its pins are read from carto_pin_cell, every other pin of B from
-# carto_pin (grouped the same way), so the counts stay exact.
+# envelope transformed to Lambert-93 (its four corners, joined by straight edges there), exactly as in
+# _GROUPS_SQL. A "core" rectangle of whole stored cells is chosen inside B (_stored_plan, in Python: no round
+# trip); its pins are read from carto_pin_cell, every other pin of B from carto_pin (grouped the same way), so
+# the counts stay exact. `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins
+# strictly inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
 #
-# Step 1: the core rectangle's corners in Lambert-93. The core lies inside B when its corners lie inside B
-# shrunk by `eps`, which bounds how far the image of a straight Web Mercator edge bends away from its chord
-# (B is convex). `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins strictly
-# inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
-_CORE_SQL = """
-WITH b AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
-k AS (
-  SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x0)s, %(y0)s), 3857), 2154) AS sw,
-         ST_Transform(ST_SetSRID(ST_MakePoint(%(x1)s, %(y0)s), 3857), 2154) AS se,
-         ST_Transform(ST_SetSRID(ST_MakePoint(%(x1)s, %(y1)s), 3857), 2154) AS ne,
-         ST_Transform(ST_SetSRID(ST_MakePoint(%(x0)s, %(y1)s), 3857), 2154) AS nw
-)
-SELECT ST_CoveredBy(ST_Collect(ARRAY[sw, se, ne, nw]), ST_Buffer(b.g, -%(eps)s)),
-       ST_XMin(b.g), ST_YMin(b.g), ST_XMax(b.g), ST_YMax(b.g),
-       greatest(ST_X(sw), ST_X(nw)) + %(eps)s, greatest(ST_Y(sw), ST_Y(se)) + %(eps)s,
-       least(ST_X(se), ST_X(ne)) - %(eps)s, least(ST_Y(nw), ST_Y(ne)) - %(eps)s
-FROM b, k
-"""
-
-# Step 2: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
+# The statement: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
 # cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift). The core is made of
 # fine cells (zoom `szoom`, a thin border) whose inner part is read as coarse cells (zoom `czoom`).
 # The stored cells' filters, and the tables they read: carto_pin_cell with filters, carto_pin_cell_total
@@ -139,11 +124,41 @@ _GROUPS_TOTAL_SQL = cells_sql(_GROUPS_STORED_TEMPLATE, filtered=False)
 # The core is cut in fine cells at AGGREGATE_MAX_ZOOM (the border left to count pin by pin stays thin), and
 # its inner part read at the finest zoom where the box spans at most this many cells (few stored rows).
 CORE_CELLS_ACROSS = 16
-# Smallest radius of curvature (m) of the Lambert-93 image of a Web Mercator parallel (a Lambert-93 arc)
-# between these latitudes: 4,540 km at 60° (5,780 km at 49°); a Mercator metre is 0.5–0.9 Lambert-93 metre
-# there. It bounds how far a core edge bends away from its chord. Other boxes count pins one by one.
-_MIN_RADIUS = 4_000_000.0
+# Lambert-93 is a conic projection (central meridian 3°E): meridians are straight lines through the cone's
+# apex, north of France, and parallels are circles around it. So B's west and east edges are meridian
+# segments, its north edge a chord lying north of its parallel's arc, and its south edge a chord cutting
+# into its parallel's arc by a sagitta (~22 m for a z12 screen over Paris): only the core's south edge needs
+# that margin, the others a rounding slack. Other boxes count pins one by one.
 _MIN_LATITUDE, _MAX_LATITUDE = 30.0, 60.0
+_CENTRAL_MERIDIAN = 3.0
+# Metres kept between the core and B: PROJ through GDAL here and PostGIS there agree to 1e-9 m (same PROJ).
+_SLACK = 1.0
+_EARTH_RADIUS = 6378137.0
+
+
+def _lambert93(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Lambert-93 coordinates of WGS84 (lon, lat) points (one GDAL call, ~60 µs)."""
+    multipoint = OGRGeometry(
+        "MULTIPOINT(" + ",".join(f"{lon!r} {lat!r}" for lon, lat in points) + ")", API_SRID
+    )
+    multipoint.transform(transform_between(API_SRID, STORAGE_SRID))
+    return multipoint.coords
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    """WGS84 (lon, lat) of a Web Mercator point."""
+    return math.degrees(x / _EARTH_RADIUS), math.degrees(math.atan(math.sinh(y / _EARTH_RADIUS)))
+
+
+def _signed_distance(point, a, b) -> float:
+    """Distance of `point` from the line a → b, positive on its left."""
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    return ((bx - ax) * (py - ay) - (by - ay) * (px - ax)) / math.hypot(bx - ax, by - ay)
+
+
+def _inside(point, a, b, margin: float) -> bool:
+    """Whether `point` lies at least `margin` to the left of the line a → b (B's inside, counterclockwise)."""
+    return _signed_distance(point, a, b) >= margin
 
 
 def _is_month_start(moment) -> bool:
@@ -170,27 +185,42 @@ def _stored_plan(bbox, zoom: int) -> dict | None:
     span = max(ex1 - ex0, ey1 - ey0)
     szoom = AGGREGATE_MAX_ZOOM
     size = cell_size(szoom)
-    # The Lambert-93 box's straight edges stray from the exact lon/lat rectangle by less than a chord's bend.
-    eps = 1.0 + span * span / (8 * _MIN_RADIUS)
-    shrink = 5 * eps  # a first guess of a core inside the box, checked below
-    cx0 = math.ceil((ex0 + shrink + WORLD_HALF) / size)
-    cx1 = math.floor((ex1 - shrink + WORLD_HALF) / size) - 1
-    cy0 = math.ceil((WORLD_HALF - (ey1 - shrink)) / size)
-    cy1 = math.floor((WORLD_HALF - (ey0 + shrink)) / size) - 1
+    middle = (minx + maxx) / 2
+    sw, se, ne, nw, south_middle = _lambert93(
+        [(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (middle, miny)]
+    )
+    # A Lambert-93 metre is 1 / cos(lat) Mercator metres, within Lambert-93's scale error (< 0.3 %).
+    scale = 0.99 * math.cos(math.radians(maxy))
+    sagitta = -min(0.0, _signed_distance(south_middle, sw, se))
+    side, south = _SLACK / scale, (sagitta + 2 * _SLACK) / scale
+    cx0 = math.ceil((ex0 + side + WORLD_HALF) / size)
+    cx1 = math.floor((ex1 - side + WORLD_HALF) / size) - 1
+    cy0 = math.ceil((WORLD_HALF - (ey1 - side)) / size)
+    cy1 = math.floor((WORLD_HALF - (ey0 + south)) / size) - 1
     if cx0 > cx1 or cy0 > cy1:
         return None
-    core = {
-        "x0": cx0 * size - WORLD_HALF,
-        "x1": (cx1 + 1) * size - WORLD_HALF,
-        "y0": WORLD_HALF - (cy1 + 1) * size,
-        "y1": WORLD_HALF - cy0 * size,
-        "eps": eps,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CORE_SQL, {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy, **core})
-        inside, bx0, by0, bx1, by1, ix0, iy0, ix1, iy1 = cursor.fetchone()
-    if not inside or ix0 >= ix1 or iy0 >= iy1:
+    (west, north), (east, south_lat) = (
+        _lonlat(cx0 * size - WORLD_HALF, WORLD_HALF - cy0 * size),
+        _lonlat((cx1 + 1) * size - WORLD_HALF, WORLD_HALF - (cy1 + 1) * size),
+    )
+    # The core's corners, the lowest point of its north arc (nearest the central meridian) and the point of
+    # its south arc nearest to B's south edge (at the middle longitude of B, by symmetry of the chord).
+    csw, cse, cne, cnw, north_low, south_near = _lambert93([
+        (west, south_lat), (east, south_lat), (east, north), (west, north),
+        (min(max(_CENTRAL_MERIDIAN, west), east), north), (min(max(middle, west), east), south_lat),
+    ])  # fmt: skip
+    # Checked, not only derived: every corner inside each edge of B, and the south arc inside its south edge
+    # (the north arc bulges away from B's north edge, the sides are meridians through the apex).
+    edges = ((sw, se), (se, ne), (ne, nw), (nw, sw))
+    if not all(_inside(c, a, b, _SLACK / 2) for c in (csw, cse, cne, cnw, south_near) for a, b in edges):
         return None
+    # The inner rectangle: meridian sides are straight, the south arc is highest at its ends.
+    ix0, ix1 = max(csw[0], cnw[0]) + _SLACK, min(cse[0], cne[0]) - _SLACK
+    iy0, iy1 = max(csw[1], cse[1]) + _SLACK, north_low[1] - _SLACK
+    if ix0 >= ix1 or iy0 >= iy1:
+        return None
+    bx0, bx1 = min(sw[0], nw[0]) - _SLACK, max(se[0], ne[0]) + _SLACK
+    by0, by1 = min(sw[1], se[1]) - _SLACK, max(nw[1], ne[1]) + _SLACK
     czoom = max(zoom - (CELL_BITS - GROUP_BITS), AGGREGATE_MIN_ZOOM)
     while czoom < szoom and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
         czoom += 1
