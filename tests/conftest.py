@@ -33,6 +33,7 @@ VOLATILE_TABLES = [
     "carto_pin_cell",
     "carto_pin_hex",
     "carto_pin_cell_total",
+    "carto_pin_hex_total",
     "carto_flag",
     "carto_statuschange",
     "carto_comment",

@@ -21,6 +21,7 @@ from carto.stats.grid import (
     CELL_BITS,
     HEX_PER_CELL,
     METROPOLE_BBOX,
+    TOTALS_RIM_ZOOM,
     WORLD_HALF,
     hex_range,
     hex_size,
@@ -53,6 +54,16 @@ INSERT INTO carto_pin_cell_total (zoom, cx, cy, count, sum_x, sum_y)
 SELECT zoom, cx, cy, sum(count), sum(sum_x), sum(sum_y) FROM carto_pin_cell GROUP BY 1, 2, 3
 """
 
+# The totals' rim zoom has no per-theme cells to sum: counted from the pins.
+_REBUILD_RIM_TOTALS_SQL = f"""
+INSERT INTO carto_pin_cell_total (zoom, cx, cy, count, sum_x, sum_y)
+SELECT %(rim_zoom)s,
+       floor((p.x + %(half)s) / (2 * %(half)s / 2 ^ (%(rim_zoom)s + %(bits)s)))::int,
+       floor((%(half)s - p.y) / (2 * %(half)s / 2 ^ (%(rim_zoom)s + %(bits)s)))::int, count(*), sum(p.x), sum(p.y)
+FROM ({_VISIBLE_POINTS}) p
+GROUP BY 1, 2, 3
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
+
 _REBUILD_HEX_SQL = f"""
 INSERT INTO carto_pin_hex (zoom, i, j, theme_id, kind, month, count)
 SELECT z, k[1], k[2], p.theme_id, p.kind, p.month, count(*)
@@ -60,6 +71,11 @@ FROM ({_VISIBLE_POINTS}) p, generate_series(%(min_zoom)s, %(max_zoom)s) AS z,
      carto_hex_cell(p.x, p.y, 2 * %(half)s / 2 ^ (z + %(bits)s) * %(hex)s) AS k
 GROUP BY 1, 2, 3, 4, 5, 6
 """  # noqa: S608 (constant fragments spliced; every value is bound)
+
+_REBUILD_HEX_TOTALS_SQL = """
+INSERT INTO carto_pin_hex_total (zoom, i, j, count)
+SELECT zoom, i, j, sum(count) FROM carto_pin_hex GROUP BY 1, 2, 3
+"""
 
 # Hexagons of the box at `zoom` as a GeoJSON FeatureCollection, built in the database (one row, one
 # string): the polygons are PostGIS's own ST_Hexagon, reprojected to WGS84.
@@ -103,7 +119,7 @@ def aggregates_rebuild() -> int:
         cursor.execute("LOCK TABLE carto_pin IN SHARE MODE")
         # Deferred foreign-key checks of cells written earlier in this transaction would block TRUNCATE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE carto_pin_cell, carto_pin_cell_total, carto_pin_hex")
+        cursor.execute("TRUNCATE carto_pin_cell, carto_pin_cell_total, carto_pin_hex, carto_pin_hex_total")
         params = {
             "half": WORLD_HALF,
             "bits": CELL_BITS,
@@ -112,10 +128,13 @@ def aggregates_rebuild() -> int:
             "statuses": list(Pin.VISIBLE_STATUSES),
             "min_zoom": AGGREGATE_MIN_ZOOM,
             "max_zoom": AGGREGATE_MAX_ZOOM,
+            "rim_zoom": TOTALS_RIM_ZOOM,
         }
         cursor.execute(_REBUILD_CELLS_SQL, params)
         cursor.execute(_REBUILD_TOTALS_SQL)
+        cursor.execute(_REBUILD_RIM_TOTALS_SQL, params)
         cursor.execute(_REBUILD_HEX_SQL, params)
+        cursor.execute(_REBUILD_HEX_TOTALS_SQL)
         cursor.execute("SELECT count(*) FROM carto_pin_cell")
         count = cursor.fetchone()[0]
     map_version_bump()

@@ -14,6 +14,7 @@ from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
     AGGREGATE_MIN_ZOOM,
     CELL_BITS,
+    TOTALS_RIM_ZOOM,
     WORLD_HALF,
     cell_size,
     cells_sql,
@@ -55,34 +56,35 @@ ORDER BY n DESC, 2, 3
 # the counts stay exact. `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins
 # strictly inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
 #
-# The statement: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
-# cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift). The core is made of
-# fine cells (zoom `szoom`, a thin border) whose inner part is read as coarse cells (zoom `czoom`).
-# The stored cells' filters, and the tables they read: carto_pin_cell with filters, carto_pin_cell_total
-# (one row per cell) without.
-_GROUPS_STORED_TEMPLATE = """
-WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
-stored AS (
-  -- The core's inner part, in coarse cells (few rows) ...
+# The statement: stored core cells + raw pins of the strips outside the core, both grouped per map group (a
+# group at zoom z is 2^shift × 2^shift stored cells at zoom zs: cx >> shift). The core is a nest of rectangles
+# of whole cells: its inner part is read in coarse cells (zoom `czoom`, few rows), the rings around it in
+# finer cells (AGGREGATE_MAX_ZOOM, then TOTALS_RIM_ZOOM without filters), so that the border left to count pin
+# by pin stays thin. The stored cells' filters, and the tables they read: carto_pin_cell with filters,
+# carto_pin_cell_total (one row per cell) without.
+_CORE_SQL = """
   SELECT c.cx >> %(cshift)s AS gx, c.cy >> %(cshift)s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
   FROM {table} c
   WHERE c.zoom = %(czoom)s
     AND c.cx BETWEEN %(ccx0)s AND %(ccx1)s AND c.cy BETWEEN %(ccy0)s AND %(ccy1)s
 {filters}
-  GROUP BY 1, 2
-  UNION ALL
-  -- ... and the core's rim around it, in fine cells (a thin border left to count pin by pin).
-  SELECT c.cx >> %(shift)s AS gx, c.cy >> %(shift)s AS gy,
+  GROUP BY 1, 2"""
+# A ring: the cells of rectangle r{n} (zoom rzoom{n}) outside rectangle i{n}, its inner rectangle.
+_RING_SQL = """
+  SELECT c.cx >> %(rshift{n})s AS gx, c.cy >> %(rshift{n})s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
   FROM {table} c
-  WHERE c.zoom = %(szoom)s
-    AND ((c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(fy0)s - 1)
-         OR (c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(fy1)s + 1 AND %(cy1)s)
-         OR (c.cx BETWEEN %(cx0)s AND %(fx0)s - 1 AND c.cy BETWEEN %(fy0)s AND %(fy1)s)
-         OR (c.cx BETWEEN %(fx1)s + 1 AND %(cx1)s AND c.cy BETWEEN %(fy0)s AND %(fy1)s))
+  WHERE c.zoom = %(rzoom{n})s
+    AND ((c.cx BETWEEN %(rx0{n})s AND %(rx1{n})s AND c.cy BETWEEN %(ry0{n})s AND %(iy0{n})s - 1)
+         OR (c.cx BETWEEN %(rx0{n})s AND %(rx1{n})s AND c.cy BETWEEN %(iy1{n})s + 1 AND %(ry1{n})s)
+         OR (c.cx BETWEEN %(rx0{n})s AND %(ix0{n})s - 1 AND c.cy BETWEEN %(iy0{n})s AND %(iy1{n})s)
+         OR (c.cx BETWEEN %(ix1{n})s + 1 AND %(rx1{n})s AND c.cy BETWEEN %(iy0{n})s AND %(iy1{n})s))
 {filters}
-  GROUP BY 1, 2
+  GROUP BY 1, 2"""
+_GROUPS_STORED_TEMPLATE = """
+WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
+stored AS ({stored}
 ),
 edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
   SELECT floor((ST_X(q.g) + %(half)s) / %(ssize)s)::int AS cx, floor((%(half)s - ST_Y(q.g)) / %(ssize)s)::int AS cy,
@@ -117,12 +119,21 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
 ) s
 ORDER BY n DESC, 2, 3
 """
-_GROUPS_STORED_SQL = cells_sql(_GROUPS_STORED_TEMPLATE, filtered=True)
-_GROUPS_TOTAL_SQL = cells_sql(_GROUPS_STORED_TEMPLATE, filtered=False)
 
 
-# The core is cut in fine cells at AGGREGATE_MAX_ZOOM (the border left to count pin by pin stays thin), and
-# its inner part read at the finest zoom where the box spans at most this many cells (few stored rows).
+def _stored_template(rings: int) -> str:
+    """The statement with the core's inner part and `rings` rings (constant fragments, values bound)."""
+    parts = [_CORE_SQL, *(_RING_SQL.replace("{n}", str(n)) for n in range(rings))]
+    return _GROUPS_STORED_TEMPLATE.replace("{stored}", "\n  UNION ALL".join(parts))
+
+
+# Filters: rings at AGGREGATE_MAX_ZOOM only (carto_pin_cell); none: at TOTALS_RIM_ZOOM too.
+_FILTERED_RINGS, _TOTAL_RINGS = 1, 2
+_GROUPS_STORED_SQL = cells_sql(_stored_template(_FILTERED_RINGS), filtered=True)
+_GROUPS_TOTAL_SQL = cells_sql(_stored_template(_TOTAL_RINGS), filtered=False)
+
+
+# The core's inner part is read at the finest zoom where the box spans at most this many cells (few rows).
 CORE_CELLS_ACROSS = 16
 # Lambert-93 is a conic projection (central meridian 3°E): meridians are straight lines through the cone's
 # apex, north of France, and parallels are circles around it. So B's west and east edges are meridian
@@ -176,15 +187,36 @@ def stored_cells_apply(*, zoom: int, statuses, since, until) -> bool:
     )
 
 
-def _stored_plan(bbox, zoom: int) -> dict | None:
-    """Stored zoom, core cell range and raw-scan strips for the box, or None when no whole cell fits."""
+def _nested_cores(fine: int, core: tuple[int, int, int, int], coarser: tuple[int, ...]) -> list[tuple]:
+    """(zoom, (x0, x1, y0, y1)) from the fine core inwards: the whole cells of each coarser zoom inside the
+    previous rectangle, while there are any."""
+    cores = [(fine, core)]
+    for zoom in coarser:
+        outer_zoom, (x0, x1, y0, y1) = cores[-1]
+        k = outer_zoom - zoom
+        if k <= 0:
+            continue
+        inner = (-(-x0 >> k), ((x1 + 1) >> k) - 1, -(-y0 >> k), ((y1 + 1) >> k) - 1)
+        if inner[0] > inner[1] or inner[2] > inner[3]:
+            break
+        cores.append((zoom, inner))
+    return cores
+
+
+def _stored_plan(
+    bbox, zoom: int, *, fine: int = AGGREGATE_MAX_ZOOM, rings: int = _FILTERED_RINGS
+) -> dict | None:
+    """Nested core cell ranges and raw-scan strips for the box, or None when no whole cell fits.
+
+    `fine`: the zoom of the outermost core (TOTALS_RIM_ZOOM when the totals answer), `rings`: how many rings
+    the statement reads around the innermost core (unused ones are empty).
+    """
     minx, miny, maxx, maxy = bbox
     if miny < _MIN_LATITUDE or maxy > _MAX_LATITUDE:
         return None
     (ex0, ey0), (ex1, ey1) = mercator(minx, miny), mercator(maxx, maxy)
     span = max(ex1 - ex0, ey1 - ey0)
-    szoom = AGGREGATE_MAX_ZOOM
-    size = cell_size(szoom)
+    size = cell_size(fine)
     middle = (minx + maxx) / 2
     sw, se, ne, nw, south_middle = _lambert93(
         [(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (middle, miny)]
@@ -222,29 +254,38 @@ def _stored_plan(bbox, zoom: int) -> dict | None:
     bx0, bx1 = min(sw[0], nw[0]) - _SLACK, max(se[0], ne[0]) + _SLACK
     by0, by1 = min(sw[1], se[1]) - _SLACK, max(nw[1], ne[1]) + _SLACK
     czoom = max(zoom - (CELL_BITS - GROUP_BITS), AGGREGATE_MIN_ZOOM)
-    while czoom < szoom and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
+    while czoom < AGGREGATE_MAX_ZOOM and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
         czoom += 1
-    # Coarse cells lying inside the fine core; none: the whole core is read in fine cells.
-    k = szoom - czoom
-    ccx0, ccx1 = -(-cx0 >> k), ((cx1 + 1) >> k) - 1
-    ccy0, ccy1 = -(-cy0 >> k), ((cy1 + 1) >> k) - 1
-    if ccx0 > ccx1 or ccy0 > ccy1:
-        czoom, k, ccx0, ccx1, ccy0, ccy1 = szoom, 0, cx0, cx1, cy0, cy1
-    return {
-        "czoom": czoom,
-        "cshift": czoom + CELL_BITS - zoom - GROUP_BITS,
+    cores = _nested_cores(fine, (cx0, cx1, cy0, cy1), (AGGREGATE_MAX_ZOOM, czoom))[: rings + 1]
+
+    def shift(z: int) -> int:  # stored cells at zoom z per map group at `zoom`: 2^shift across
+        return z + CELL_BITS - zoom - GROUP_BITS
+
+    inner_zoom, (ccx0, ccx1, ccy0, ccy1) = cores[-1]
+    plan = {
+        "czoom": inner_zoom,
+        "cshift": shift(inner_zoom),
         "ccx0": ccx0,
         "ccx1": ccx1,
         "ccy0": ccy0,
         "ccy1": ccy1,
-        # The coarse part in fine cell numbers: the rim is the fine core outside it.
-        "fx0": ccx0 << k,
-        "fx1": ((ccx1 + 1) << k) - 1,
-        "fy0": ccy0 << k,
-        "fy1": ((ccy1 + 1) << k) - 1,
-        "szoom": szoom,
+    }
+    # Rings from the innermost outwards: cores[-2] around cores[-1], …; the unused ones empty (inner = outer).
+    for n in range(rings):
+        outer = cores[-2 - n] if n + 2 <= len(cores) else cores[-1]
+        inner = cores[-1 - n] if n + 2 <= len(cores) else cores[-1]
+        (rzoom, (rx0, rx1, ry0, ry1)), (izoom, (jx0, jx1, jy0, jy1)) = outer, inner
+        k = rzoom - izoom
+        plan.update({
+            f"rzoom{n}": rzoom, f"rshift{n}": shift(rzoom),
+            f"rx0{n}": rx0, f"rx1{n}": rx1, f"ry0{n}": ry0, f"ry1{n}": ry1,
+            f"ix0{n}": jx0 << k, f"ix1{n}": ((jx1 + 1) << k) - 1, f"iy0{n}": jy0 << k, f"iy1{n}": ((jy1 + 1) << k) - 1,
+        })  # fmt: skip
+    return {
+        **plan,
+        # The raw scan: pins of B outside the fine core, grouped from their cell at the fine zoom.
         "ssize": size,
-        "shift": szoom + CELL_BITS - zoom - GROUP_BITS,
+        "shift": shift(fine),
         "cx0": cx0,
         "cx1": cx1,
         "cy0": cy0,
@@ -268,8 +309,8 @@ def map_groups_in_box(
 
     `statuses` None means every visible status. Up to AGGREGATE_MAX_ZOOM, and when the filters are ones the
     stored cells carry (theme, kind, `since` on a month start), whole cells inside the box are read from
-    carto_pin_cell (carto_pin_cell_total without filters) and only the pins of the border are counted one by one; `use_cells=False` forces the
-    pin-by-pin statement (the reference the stored path must match exactly).
+    carto_pin_cell (carto_pin_cell_total without filters) and only the pins of the border are counted one by
+    one; `use_cells=False` forces the pin-by-pin statement (the reference the stored path must match exactly).
     """
     from carto.models import Pin
 
@@ -289,12 +330,15 @@ def map_groups_in_box(
     }
     sql = _GROUPS_SQL
     plan = None
+    unfiltered = not theme_ids and kind is None and since is None
     if use_cells and stored_cells_apply(zoom=zoom, statuses=statuses, since=since, until=until):
-        plan = _stored_plan(bbox, zoom)
+        if unfiltered:
+            plan = _stored_plan(bbox, zoom, fine=TOTALS_RIM_ZOOM, rings=_TOTAL_RINGS)
+        else:
+            plan = _stored_plan(bbox, zoom)
     if plan is not None:
         from carto.stats.heatmaps import month_of
 
-        unfiltered = not theme_ids and kind is None and since is None
         sql = _GROUPS_TOTAL_SQL if unfiltered else _GROUPS_STORED_SQL
         params.update(plan, month=month_of(since) if since else None)
     with connection.cursor() as cursor:
