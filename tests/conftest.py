@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
@@ -40,6 +41,13 @@ VOLATILE_TABLES = [
     "carto_apikey",
     "carto_usedlink",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Test transactions never commit, so the map version that keys the tile and statistics caches never
+    # bumps between tests: each starts cold.
+    cache.clear()
 
 
 def pytest_configure(config):

@@ -26,7 +26,7 @@ from carto.stats.grid import (
     hex_range,
     hex_size,
 )
-from carto.stats.map_version import map_version_bump
+from carto.stats.map_version import cached_by_map_version, map_version_bump
 
 # The visible pins in Web Mercator, with the keys the aggregates group on (shared by both rebuilds).
 _VISIBLE_POINTS = """
@@ -78,8 +78,9 @@ SELECT zoom, i, j, sum(count) FROM carto_pin_hex GROUP BY 1, 2, 3
 """
 
 # Hexagons of the box at `zoom` as a GeoJSON FeatureCollection, built in the database (one row, one
-# string): the polygons are PostGIS's own ST_Hexagon, reprojected to WGS84.
-_HEXBINS_SQL = """
+# string): the polygons are PostGIS's own ST_Hexagon, reprojected to WGS84. Read from carto_pin_hex with
+# filters, from carto_pin_hex_total (one row per hexagon, ~20x fewer rows at z12) without.
+_HEXBINS_TEMPLATE = """
 SELECT json_build_object(
   'type', 'FeatureCollection', 'zoom', %(zoom)s, 'hex_m', round(%(size)s::numeric, 1),
   'features', coalesce(json_agg(json_build_object(
@@ -92,16 +93,19 @@ SELECT json_build_object(
 )::text
 FROM (
   SELECT h.i, h.j, sum(h.count)::int AS n
-  FROM carto_pin_hex h
+  FROM {table} h
   WHERE h.zoom = %(zoom)s
     AND h.i BETWEEN %(i0)s AND %(i1)s AND h.j BETWEEN %(j0)s AND %(j1)s
-    AND (%(themes)s::int[] IS NULL OR h.theme_id = ANY(%(themes)s::int[]))
-    AND (%(kind)s::text IS NULL OR h.kind = %(kind)s::text)
-    AND (%(month)s::date IS NULL OR h.month >= %(month)s::date)
+{filters}
   GROUP BY h.i, h.j
   HAVING sum(h.count) > 0
 ) s
 """
+_HEX_FILTERS = """    AND (%(themes)s::int[] IS NULL OR h.theme_id = ANY(%(themes)s::int[]))
+    AND (%(kind)s::text IS NULL OR h.kind = %(kind)s::text)
+    AND (%(month)s::date IS NULL OR h.month >= %(month)s::date)"""
+_HEXBINS_SQL = _HEXBINS_TEMPLATE.replace("{table}", "carto_pin_hex").replace("{filters}", _HEX_FILTERS)
+_HEXBINS_TOTAL_SQL = _HEXBINS_TEMPLATE.replace("{table}", "carto_pin_hex_total").replace("{filters}", "")
 
 
 def month_of(moment: dt.datetime) -> dt.date:
@@ -148,8 +152,12 @@ def hexbins_query(
     theme_ids: tuple[int, ...] | None = None,
     kind: str | None = None,
     since: dt.datetime | None = None,
+    totals: bool = True,
 ) -> tuple[str, dict]:
-    """The (SQL, parameters) that hexbins() runs: also run bare by bench/stats.py."""
+    """The (SQL, parameters) that hexbins() runs: also run bare by bench/stats.py.
+
+    Without filters the totals answer (`totals=False`: the per-theme table, the same body).
+    """
     zoom = max(zoom, AGGREGATE_MIN_ZOOM)
     size = hex_size(zoom)
     (i0, i1), (j0, j1) = hex_range(bbox or METROPOLE_BBOX, size)
@@ -167,7 +175,8 @@ def hexbins_query(
         "small": SMALL_COUNT,
         "suppressed": SUPPRESSED,
     }
-    return _HEXBINS_SQL, params
+    unfiltered = not theme_ids and kind is None and since is None
+    return (_HEXBINS_TOTAL_SQL if totals and unfiltered else _HEXBINS_SQL), params
 
 
 def hexbins(
@@ -182,9 +191,15 @@ def hexbins(
 
     Below AGGREGATE_MIN_ZOOM the hexagons of that zoom are served (the body's `zoom` says which).
     Summed over kinds and months unless filtered; `since` has month granularity here (rounded down to the
-    first day of its month). Counts below 5 are suppressed ("<5"), as in every aggregate.
+    first day of its month). Counts below 5 are suppressed ("<5"), as in every aggregate. Kept for the map
+    version (the aggregates change only with it).
     """
     sql, params = hexbins_query(zoom=zoom, bbox=bbox, theme_ids=theme_ids, kind=kind, since=since)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+
+    def build() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+    key = f"hexbins:{params['zoom']}:{params['i0']}:{params['i1']}:{params['j0']}:{params['j1']}"
+    return cached_by_map_version(f"{key}:{params['themes']}:{kind}:{params['month']}", build)
