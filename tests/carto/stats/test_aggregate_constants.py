@@ -15,4 +15,4 @@ def test_the_trigger_of_migration_0017_uses_the_grid_and_visibility_of_the_pytho
     assert migration.HEX == grid.HEX_PER_CELL
     assert (migration.MIN_ZOOM, migration.MAX_ZOOM) == (grid.AGGREGATE_MIN_ZOOM, grid.AGGREGATE_MAX_ZOOM)
     assert migration.RIM_ZOOM == grid.TOTALS_RIM_ZOOM
-    assert migration.VISIBLE == "{" + ",".join(Pin.VISIBLE_STATUSES) + "}"
+    assert "{" + ",".join(Pin.VISIBLE_STATUSES) + "}" == migration.VISIBLE
