@@ -68,6 +68,9 @@ for _index, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[])):
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 # After a write, the same client reads from the primary this long (covers any realistic replication lag).
 CARTO_READ_YOUR_WRITES_SECONDS = env.int("CARTO_READ_YOUR_WRITES_SECONDS", default=10)
+# Statistics (comparisons, hexbins) are kept in each worker's cache under the map version, which every write
+# they count bumps; this bounds what no bump covers (a new population from an import). 0: no cache.
+CARTO_STATS_CACHE_SECONDS = env.int("CARTO_STATS_CACHE_SECONDS", default=300)
 # Screens that must always see the latest state (curators, the resident's own pins).
 CARTO_PRIMARY_PATHS = env.list("CARTO_PRIMARY_PATHS", default=["/admin/", "/api/pins/mine/"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
@@ -38,6 +39,7 @@ VOLATILE_TABLES = [
     "carto_pin_cell",
     "carto_pin_hex",
     "carto_pin_cell_total",
+    "carto_pin_hex_total",
     "carto_flag",
     "carto_statuschange",
     "carto_comment",
@@ -48,6 +50,13 @@ VOLATILE_TABLES = [
     "procrastinate_events",
     "procrastinate_jobs",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Test transactions never commit, so the map version that keys the tile and statistics caches never
+    # bumps between tests: each starts cold.
+    cache.clear()
 
 
 def pytest_configure(config):

@@ -1,5 +1,5 @@
 from carto.models.actors import Actor
-from carto.models.aggregates import PinCell, PinCellTotal, PinHex
+from carto.models.aggregates import PinCell, PinCellTotal, PinHex, PinHexTotal
 from carto.models.apikeys import ApiKey, UsedLink
 from carto.models.clusters import (
     AuditEntry,
@@ -41,6 +41,7 @@ __all__ = [
     "PinCell",
     "PinCellTotal",
     "PinHex",
+    "PinHexTotal",
     "PinPhoto",
     "PlaceName",
     "RailLine",

@@ -61,6 +61,11 @@ class PinCellTotal(models.Model):
 
     class Meta:
         db_table = "carto_pin_cell_total"
+        indexes = [
+            # Map groups' rings (carto.stats.map_groups): their north and south strips span many columns
+            # and few rows, which the unique key's (zoom, cx, cy) order scans column by column.
+            models.Index(fields=["zoom", "cy", "cx"], name="pin_cell_total_zoom_row"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["zoom", "cx", "cy"], name="pin_cell_total_key"),
             models.CheckConstraint(name="pin_cell_total_count_nonnegative", condition=models.Q(count__gte=0)),
@@ -98,3 +103,25 @@ class PinHex(models.Model):
         return (
             f"z{self.zoom} hex {self.i}/{self.j} theme {self.theme_id} {self.kind} {self.month}: {self.count}"
         )
+
+
+class PinHexTotal(models.Model):
+    """PinHex summed over theme, kind and month: one row per hexagon, read by the unfiltered hexbins.
+
+    Maintained by the same trigger as PinHex (migration 0017).
+    """
+
+    zoom = models.PositiveSmallIntegerField()
+    i = models.IntegerField()
+    j = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "carto_pin_hex_total"
+        constraints = [
+            models.UniqueConstraint(fields=["zoom", "i", "j"], name="pin_hex_total_key"),
+            models.CheckConstraint(name="pin_hex_total_count_nonnegative", condition=models.Q(count__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"z{self.zoom} hex {self.i}/{self.j}: {self.count}"

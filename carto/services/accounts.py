@@ -141,6 +141,8 @@ def account_delete(user: User, *, pins: PinChoice = "anonymise") -> DeletionSumm
         )
     supports = list(Support.objects.select_for_update().filter(user=user).values_list("pin_id", flat=True))
     Support.objects.filter(user=user).delete()
+    if supports:
+        map_version_bump()  # support_count is a tile property and a statistic: caches must not keep the old one
     for pin_id in sorted(set(supports)):
         Pin.objects.filter(pk=pin_id).update(support_count=Support.objects.filter(pin_id=pin_id).count())
     # API tokens are stored credentials: they go too (looked up by label: carto never imports the API).

@@ -16,6 +16,10 @@ AGGREGATE_MAX_ZOOM = 12
 # zooms 0–12). A z8 tile spans ~157 km, the whole Métropole: coarser tiles and clusters regroup z8 cells
 # (a few hundred rows for the Métropole), coarser hexbins are served at z8.
 AGGREGATE_MIN_ZOOM = 8
+# The totals (carto_pin_cell_total, no filters) are also kept at this finer zoom (cells ~100 m wide in
+# Paris), only for the rim of a map-groups box: the border pins counted one by one there lie within ~100 m
+# of its edge instead of ~400 m (4x fewer at z12, bench/map_clusters.py), for one more upsert per pin.
+TOTALS_RIM_ZOOM = 14
 MAX_ZOOM = 22
 _EARTH_RADIUS = 6378137.0
 # The Métropole du Grand Paris with a margin (WGS84): the default extent of whole-Métropole statistics.

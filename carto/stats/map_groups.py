@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import math
 
+from django.contrib.gis.gdal import OGRGeometry
 from django.db import connection
 from django.utils import timezone
 
+from carto.geo import API_SRID, STORAGE_SRID, transform_between
 from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
     AGGREGATE_MIN_ZOOM,
     CELL_BITS,
+    TOTALS_RIM_ZOOM,
     WORLD_HALF,
     cell_size,
     cells_sql,
@@ -47,74 +50,59 @@ ORDER BY n DESC, 2, 3
 
 
 # Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer). The box B is the WGS84
-# envelope transformed to Lambert-93 (straight edges there), exactly as in _GROUPS_SQL. A "core" rectangle
-# of whole stored cells is chosen inside B; its pins are read from carto_pin_cell, every other pin of B from
-# carto_pin (grouped the same way), so the counts stay exact.
+# envelope transformed to Lambert-93 (its four corners, joined by straight edges there), exactly as in
+# _GROUPS_SQL. A "core" rectangle of whole stored cells is chosen inside B (_stored_plan, in Python: no round
+# trip); its pins are read from carto_pin_cell, every other pin of B from carto_pin (grouped the same way), so
+# the counts stay exact. `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins
+# strictly inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
 #
-# Step 1: the core rectangle's corners in Lambert-93. The core lies inside B when its corners lie inside B
-# shrunk by `eps`, which bounds how far the image of a straight Web Mercator edge bends away from its chord
-# (B is convex). `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins strictly
-# inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
+# The statement: stored core cells + raw pins of the strips outside the core, both grouped per map group (a
+# group at zoom z is 2^shift × 2^shift stored cells at zoom zs: cx >> shift). The core is a nest of rectangles
+# of whole cells: its inner part is read in coarse cells (zoom `czoom`, few rows), the rings around it in
+# finer cells (AGGREGATE_MAX_ZOOM, then TOTALS_RIM_ZOOM without filters), so that the border left to count pin
+# by pin stays thin. The stored cells' filters, and the tables they read: carto_pin_cell with filters,
+# carto_pin_cell_total (one row per cell) without.
 _CORE_SQL = """
-WITH b AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
-k AS (
-  SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x0)s, %(y0)s), 3857), 2154) AS sw,
-         ST_Transform(ST_SetSRID(ST_MakePoint(%(x1)s, %(y0)s), 3857), 2154) AS se,
-         ST_Transform(ST_SetSRID(ST_MakePoint(%(x1)s, %(y1)s), 3857), 2154) AS ne,
-         ST_Transform(ST_SetSRID(ST_MakePoint(%(x0)s, %(y1)s), 3857), 2154) AS nw
-)
-SELECT ST_CoveredBy(ST_Collect(ARRAY[sw, se, ne, nw]), ST_Buffer(b.g, -%(eps)s)),
-       ST_XMin(b.g), ST_YMin(b.g), ST_XMax(b.g), ST_YMax(b.g),
-       greatest(ST_X(sw), ST_X(nw)) + %(eps)s, greatest(ST_Y(sw), ST_Y(se)) + %(eps)s,
-       least(ST_X(se), ST_X(ne)) - %(eps)s, least(ST_Y(nw), ST_Y(ne)) - %(eps)s
-FROM b, k
-"""
-
-# Step 2: stored core cells + raw pins of the strips outside the core, both grouped per cluster cell (a
-# cluster cell at zoom z is 2^shift × 2^shift stored cells at zoom `szoom`: cx >> shift). The core is made of
-# fine cells (zoom `szoom`, a thin border) whose inner part is read as coarse cells (zoom `czoom`).
-# The stored cells' filters, and the tables they read: carto_pin_cell with filters, carto_pin_cell_total
-# (one row per cell) without.
-_GROUPS_STORED_TEMPLATE = """
-WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
-stored AS (
-  -- The core's inner part, in coarse cells (few rows) ...
   SELECT c.cx >> %(cshift)s AS gx, c.cy >> %(cshift)s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
   FROM {table} c
   WHERE c.zoom = %(czoom)s
     AND c.cx BETWEEN %(ccx0)s AND %(ccx1)s AND c.cy BETWEEN %(ccy0)s AND %(ccy1)s
 {filters}
-  GROUP BY 1, 2
-  UNION ALL
-  -- ... and the core's rim around it, in fine cells (a thin border left to count pin by pin).
-  SELECT c.cx >> %(shift)s AS gx, c.cy >> %(shift)s AS gy,
+  GROUP BY 1, 2"""
+# A ring: the cells of rectangle r{n} (zoom rzoom{n}) outside rectangle i{n}, its inner rectangle.
+_RING_SQL = """
+  SELECT c.cx >> %(rshift{n})s AS gx, c.cy >> %(rshift{n})s AS gy,
          sum(c.count)::bigint AS n, sum(c.sum_x) AS sx, sum(c.sum_y) AS sy
   FROM {table} c
-  WHERE c.zoom = %(szoom)s
-    AND ((c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(cy0)s AND %(fy0)s - 1)
-         OR (c.cx BETWEEN %(cx0)s AND %(cx1)s AND c.cy BETWEEN %(fy1)s + 1 AND %(cy1)s)
-         OR (c.cx BETWEEN %(cx0)s AND %(fx0)s - 1 AND c.cy BETWEEN %(fy0)s AND %(fy1)s)
-         OR (c.cx BETWEEN %(fx1)s + 1 AND %(cx1)s AND c.cy BETWEEN %(fy0)s AND %(fy1)s))
+  WHERE c.zoom = %(rzoom{n})s
+    AND ((c.cx BETWEEN %(rx0{n})s AND %(rx1{n})s AND c.cy BETWEEN %(ry0{n})s AND %(iy0{n})s - 1)
+         OR (c.cx BETWEEN %(rx0{n})s AND %(rx1{n})s AND c.cy BETWEEN %(iy1{n})s + 1 AND %(ry1{n})s)
+         OR (c.cx BETWEEN %(rx0{n})s AND %(ix0{n})s - 1 AND c.cy BETWEEN %(iy0{n})s AND %(iy1{n})s)
+         OR (c.cx BETWEEN %(ix1{n})s + 1 AND %(rx1{n})s AND c.cy BETWEEN %(iy0{n})s AND %(iy1{n})s))
 {filters}
-  GROUP BY 1, 2
+  GROUP BY 1, 2"""
+_GROUPS_STORED_TEMPLATE = """
+WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
+stored AS ({stored}
 ),
 edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
   SELECT floor((ST_X(q.g) + %(half)s) / %(ssize)s)::int AS cx, floor((%(half)s - ST_Y(q.g)) / %(ssize)s)::int AS cy,
          ST_X(q.g) AS x, ST_Y(q.g) AS y
   FROM (
-    SELECT ST_Transform(p.public_location, 3857) AS g
-    FROM carto_pin p, box
-    WHERE (p.public_location && ST_MakeEnvelope(%(bx0)s, %(iy1)s, %(bx1)s, %(by1)s, 2154)
-           OR p.public_location && ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(iy0)s, 2154)
-           OR p.public_location && ST_MakeEnvelope(%(bx0)s, %(iy0)s, %(ix0)s, %(iy1)s, 2154)
-           OR p.public_location && ST_MakeEnvelope(%(ix1)s, %(iy0)s, %(bx1)s, %(iy1)s, 2154))
-      AND ST_Intersects(p.public_location, box.g)
+    -- The four strips joined, not OR'ed: the planner then estimates no GiST selectivity per strip (0.15 ms
+    -- of its ~0.8 ms). A pin on a line two strips share is met twice: DISTINCT ON keeps it once.
+    SELECT DISTINCT ON (p.id) ST_Transform(p.public_location, 3857) AS g
+    FROM box, (VALUES (ST_MakeEnvelope(%(bx0)s, %(iy1)s, %(bx1)s, %(by1)s, 2154)),
+                      (ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(iy0)s, 2154)),
+                      (ST_MakeEnvelope(%(bx0)s, %(iy0)s, %(ix0)s, %(iy1)s, 2154)),
+                      (ST_MakeEnvelope(%(ix1)s, %(iy0)s, %(bx1)s, %(iy1)s, 2154))) AS strip (e)
+    JOIN carto_pin p ON p.public_location && strip.e
+    WHERE ST_Intersects(p.public_location, box.g)
       AND p.status = ANY(%(statuses)s::text[])
       AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
       AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
       AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
-    OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
   ) q
 ),
 raw AS (
@@ -132,18 +120,57 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
 ) s
 ORDER BY n DESC, 2, 3
 """
-_GROUPS_STORED_SQL = cells_sql(_GROUPS_STORED_TEMPLATE, filtered=True)
-_GROUPS_TOTAL_SQL = cells_sql(_GROUPS_STORED_TEMPLATE, filtered=False)
 
 
-# The core is cut in fine cells at AGGREGATE_MAX_ZOOM (the border left to count pin by pin stays thin), and
-# its inner part read at the finest zoom where the box spans at most this many cells (few stored rows).
+def _stored_template(rings: int) -> str:
+    """The statement with the core's inner part and `rings` rings (constant fragments, values bound)."""
+    parts = [_CORE_SQL, *(_RING_SQL.replace("{n}", str(n)) for n in range(rings))]
+    return _GROUPS_STORED_TEMPLATE.replace("{stored}", "\n  UNION ALL".join(parts))
+
+
+# Filters: rings at AGGREGATE_MAX_ZOOM only (carto_pin_cell); none: at TOTALS_RIM_ZOOM too.
+_FILTERED_RINGS, _TOTAL_RINGS = 1, 2
+_GROUPS_STORED_SQL = cells_sql(_stored_template(_FILTERED_RINGS), filtered=True)
+_GROUPS_TOTAL_SQL = cells_sql(_stored_template(_TOTAL_RINGS), filtered=False)
+
+
+# The core's inner part is read at the finest zoom where the box spans at most this many cells (few rows).
 CORE_CELLS_ACROSS = 16
-# Smallest radius of curvature (m) of the Lambert-93 image of a Web Mercator parallel (a Lambert-93 arc)
-# between these latitudes: 4,540 km at 60° (5,780 km at 49°); a Mercator metre is 0.5–0.9 Lambert-93 metre
-# there. It bounds how far a core edge bends away from its chord. Other boxes count pins one by one.
-_MIN_RADIUS = 4_000_000.0
+# Lambert-93 is a conic projection (central meridian 3°E): meridians are straight lines through the cone's
+# apex, north of France, and parallels are circles around it. So B's west and east edges are meridian
+# segments, its north edge a chord lying north of its parallel's arc, and its south edge a chord cutting
+# into its parallel's arc by a sagitta (~22 m for a z12 screen over Paris): only the core's south edge needs
+# that margin, the others a rounding slack. Other boxes count pins one by one.
 _MIN_LATITUDE, _MAX_LATITUDE = 30.0, 60.0
+_CENTRAL_MERIDIAN = 3.0
+# Metres kept between the core and B: PROJ through GDAL here and PostGIS there agree to 1e-9 m (same PROJ).
+_SLACK = 1.0
+_EARTH_RADIUS = 6378137.0
+
+
+def _lambert93(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Lambert-93 coordinates of WGS84 (lon, lat) points (one GDAL call, ~60 µs)."""
+    multipoint = OGRGeometry(
+        "MULTIPOINT(" + ",".join(f"{lon!r} {lat!r}" for lon, lat in points) + ")", API_SRID
+    )
+    multipoint.transform(transform_between(API_SRID, STORAGE_SRID))
+    return multipoint.coords
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    """WGS84 (lon, lat) of a Web Mercator point."""
+    return math.degrees(x / _EARTH_RADIUS), math.degrees(math.atan(math.sinh(y / _EARTH_RADIUS)))
+
+
+def _signed_distance(point, a, b) -> float:
+    """Distance of `point` from the line a → b, positive on its left."""
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    return ((bx - ax) * (py - ay) - (by - ay) * (px - ax)) / math.hypot(bx - ax, by - ay)
+
+
+def _inside(point, a, b, margin: float) -> bool:
+    """Whether `point` lies at least `margin` to the left of the line a → b (B's inside, counterclockwise)."""
+    return _signed_distance(point, a, b) >= margin
 
 
 def _is_month_start(moment) -> bool:
@@ -161,60 +188,105 @@ def stored_cells_apply(*, zoom: int, statuses, since, until) -> bool:
     )
 
 
-def _stored_plan(bbox, zoom: int) -> dict | None:
-    """Stored zoom, core cell range and raw-scan strips for the box, or None when no whole cell fits."""
+def _nested_cores(fine: int, core: tuple[int, int, int, int], coarser: tuple[int, ...]) -> list[tuple]:
+    """(zoom, (x0, x1, y0, y1)) from the fine core inwards: the whole cells of each coarser zoom inside the
+    previous rectangle, while there are any."""
+    cores = [(fine, core)]
+    for zoom in coarser:
+        outer_zoom, (x0, x1, y0, y1) = cores[-1]
+        k = outer_zoom - zoom
+        if k <= 0:
+            continue
+        inner = (-(-x0 >> k), ((x1 + 1) >> k) - 1, -(-y0 >> k), ((y1 + 1) >> k) - 1)
+        if inner[0] > inner[1] or inner[2] > inner[3]:
+            break
+        cores.append((zoom, inner))
+    return cores
+
+
+def _stored_plan(
+    bbox, zoom: int, *, fine: int = AGGREGATE_MAX_ZOOM, rings: int = _FILTERED_RINGS
+) -> dict | None:
+    """Nested core cell ranges and raw-scan strips for the box, or None when no whole cell fits.
+
+    `fine`: the zoom of the outermost core (TOTALS_RIM_ZOOM when the totals answer), `rings`: how many rings
+    the statement reads around the innermost core (unused ones are empty).
+    """
     minx, miny, maxx, maxy = bbox
     if miny < _MIN_LATITUDE or maxy > _MAX_LATITUDE:
         return None
     (ex0, ey0), (ex1, ey1) = mercator(minx, miny), mercator(maxx, maxy)
     span = max(ex1 - ex0, ey1 - ey0)
-    szoom = AGGREGATE_MAX_ZOOM
-    size = cell_size(szoom)
-    # The Lambert-93 box's straight edges stray from the exact lon/lat rectangle by less than a chord's bend.
-    eps = 1.0 + span * span / (8 * _MIN_RADIUS)
-    shrink = 5 * eps  # a first guess of a core inside the box, checked below
-    cx0 = math.ceil((ex0 + shrink + WORLD_HALF) / size)
-    cx1 = math.floor((ex1 - shrink + WORLD_HALF) / size) - 1
-    cy0 = math.ceil((WORLD_HALF - (ey1 - shrink)) / size)
-    cy1 = math.floor((WORLD_HALF - (ey0 + shrink)) / size) - 1
+    size = cell_size(fine)
+    middle = (minx + maxx) / 2
+    sw, se, ne, nw, south_middle = _lambert93(
+        [(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (middle, miny)]
+    )
+    # A Lambert-93 metre is 1 / cos(lat) Mercator metres, within Lambert-93's scale error (< 0.3 %).
+    scale = 0.99 * math.cos(math.radians(maxy))
+    sagitta = -min(0.0, _signed_distance(south_middle, sw, se))
+    side, south = _SLACK / scale, (sagitta + 2 * _SLACK) / scale
+    cx0 = math.ceil((ex0 + side + WORLD_HALF) / size)
+    cx1 = math.floor((ex1 - side + WORLD_HALF) / size) - 1
+    cy0 = math.ceil((WORLD_HALF - (ey1 - side)) / size)
+    cy1 = math.floor((WORLD_HALF - (ey0 + south)) / size) - 1
     if cx0 > cx1 or cy0 > cy1:
         return None
-    core = {
-        "x0": cx0 * size - WORLD_HALF,
-        "x1": (cx1 + 1) * size - WORLD_HALF,
-        "y0": WORLD_HALF - (cy1 + 1) * size,
-        "y1": WORLD_HALF - cy0 * size,
-        "eps": eps,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CORE_SQL, {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy, **core})
-        inside, bx0, by0, bx1, by1, ix0, iy0, ix1, iy1 = cursor.fetchone()
-    if not inside or ix0 >= ix1 or iy0 >= iy1:
+    (west, north), (east, south_lat) = (
+        _lonlat(cx0 * size - WORLD_HALF, WORLD_HALF - cy0 * size),
+        _lonlat((cx1 + 1) * size - WORLD_HALF, WORLD_HALF - (cy1 + 1) * size),
+    )
+    # The core's corners, the lowest point of its north arc (nearest the central meridian) and the point of
+    # its south arc nearest to B's south edge (at the middle longitude of B, by symmetry of the chord).
+    csw, cse, cne, cnw, north_low, south_near = _lambert93([
+        (west, south_lat), (east, south_lat), (east, north), (west, north),
+        (min(max(_CENTRAL_MERIDIAN, west), east), north), (min(max(middle, west), east), south_lat),
+    ])  # fmt: skip
+    # Checked, not only derived: every corner inside each edge of B, and the south arc inside its south edge
+    # (the north arc bulges away from B's north edge, the sides are meridians through the apex).
+    edges = ((sw, se), (se, ne), (ne, nw), (nw, sw))
+    if not all(_inside(c, a, b, _SLACK / 2) for c in (csw, cse, cne, cnw, south_near) for a, b in edges):
         return None
+    # The inner rectangle: meridian sides are straight, the south arc is highest at its ends.
+    ix0, ix1 = max(csw[0], cnw[0]) + _SLACK, min(cse[0], cne[0]) - _SLACK
+    iy0, iy1 = max(csw[1], cse[1]) + _SLACK, north_low[1] - _SLACK
+    if ix0 >= ix1 or iy0 >= iy1:
+        return None
+    bx0, bx1 = min(sw[0], nw[0]) - _SLACK, max(se[0], ne[0]) + _SLACK
+    by0, by1 = min(sw[1], se[1]) - _SLACK, max(nw[1], ne[1]) + _SLACK
     czoom = max(zoom - (CELL_BITS - GROUP_BITS), AGGREGATE_MIN_ZOOM)
-    while czoom < szoom and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
+    while czoom < AGGREGATE_MAX_ZOOM and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
         czoom += 1
-    # Coarse cells lying inside the fine core; none: the whole core is read in fine cells.
-    k = szoom - czoom
-    ccx0, ccx1 = -(-cx0 >> k), ((cx1 + 1) >> k) - 1
-    ccy0, ccy1 = -(-cy0 >> k), ((cy1 + 1) >> k) - 1
-    if ccx0 > ccx1 or ccy0 > ccy1:
-        czoom, k, ccx0, ccx1, ccy0, ccy1 = szoom, 0, cx0, cx1, cy0, cy1
-    return {
-        "czoom": czoom,
-        "cshift": czoom + CELL_BITS - zoom - GROUP_BITS,
+    cores = _nested_cores(fine, (cx0, cx1, cy0, cy1), (AGGREGATE_MAX_ZOOM, czoom))[: rings + 1]
+
+    def shift(z: int) -> int:  # stored cells at zoom z per map group at `zoom`: 2^shift across
+        return z + CELL_BITS - zoom - GROUP_BITS
+
+    inner_zoom, (ccx0, ccx1, ccy0, ccy1) = cores[-1]
+    plan = {
+        "czoom": inner_zoom,
+        "cshift": shift(inner_zoom),
         "ccx0": ccx0,
         "ccx1": ccx1,
         "ccy0": ccy0,
         "ccy1": ccy1,
-        # The coarse part in fine cell numbers: the rim is the fine core outside it.
-        "fx0": ccx0 << k,
-        "fx1": ((ccx1 + 1) << k) - 1,
-        "fy0": ccy0 << k,
-        "fy1": ((ccy1 + 1) << k) - 1,
-        "szoom": szoom,
+    }
+    # Rings from the innermost outwards: cores[-2] around cores[-1], …; the unused ones empty (inner = outer).
+    for n in range(rings):
+        outer = cores[-2 - n] if n + 2 <= len(cores) else cores[-1]
+        inner = cores[-1 - n] if n + 2 <= len(cores) else cores[-1]
+        (rzoom, (rx0, rx1, ry0, ry1)), (izoom, (jx0, jx1, jy0, jy1)) = outer, inner
+        k = rzoom - izoom
+        plan.update({
+            f"rzoom{n}": rzoom, f"rshift{n}": shift(rzoom),
+            f"rx0{n}": rx0, f"rx1{n}": rx1, f"ry0{n}": ry0, f"ry1{n}": ry1,
+            f"ix0{n}": jx0 << k, f"ix1{n}": ((jx1 + 1) << k) - 1, f"iy0{n}": jy0 << k, f"iy1{n}": ((jy1 + 1) << k) - 1,
+        })  # fmt: skip
+    return {
+        **plan,
+        # The raw scan: pins of B outside the fine core, grouped from their cell at the fine zoom.
         "ssize": size,
-        "shift": szoom + CELL_BITS - zoom - GROUP_BITS,
+        "shift": shift(fine),
         "cx0": cx0,
         "cx1": cx1,
         "cy0": cy0,
@@ -238,8 +310,8 @@ def map_groups_in_box(
 
     `statuses` None means every visible status. Up to AGGREGATE_MAX_ZOOM, and when the filters are ones the
     stored cells carry (theme, kind, `since` on a month start), whole cells inside the box are read from
-    carto_pin_cell (carto_pin_cell_total without filters) and only the pins of the border are counted one by one; `use_cells=False` forces the
-    pin-by-pin statement (the reference the stored path must match exactly).
+    carto_pin_cell (carto_pin_cell_total without filters) and only the pins of the border are counted one by
+    one; `use_cells=False` forces the pin-by-pin statement (the reference the stored path must match exactly).
     """
     from carto.models import Pin
 
@@ -259,12 +331,15 @@ def map_groups_in_box(
     }
     sql = _GROUPS_SQL
     plan = None
+    unfiltered = not theme_ids and kind is None and since is None
     if use_cells and stored_cells_apply(zoom=zoom, statuses=statuses, since=since, until=until):
-        plan = _stored_plan(bbox, zoom)
+        if unfiltered:
+            plan = _stored_plan(bbox, zoom, fine=TOTALS_RIM_ZOOM, rings=_TOTAL_RINGS)
+        else:
+            plan = _stored_plan(bbox, zoom)
     if plan is not None:
         from carto.stats.heatmaps import month_of
 
-        unfiltered = not theme_ids and kind is None and since is None
         sql = _GROUPS_TOTAL_SQL if unfiltered else _GROUPS_STORED_SQL
         params.update(plan, month=month_of(since) if since else None)
     with connection.cursor() as cursor:

@@ -169,3 +169,21 @@ def test_anonymous_or_bad_token_account_requests_are_401_with_a_challenge(client
     assert anonymous["WWW-Authenticate"].startswith("Token")
     bad = client.get(path, HTTP_AUTHORIZATION="Token not-a-real-token")
     assert bad.status_code == 401
+
+
+def test_deleting_an_account_that_supported_a_pin_bumps_the_map_version(
+    resident, aidant, django_capture_on_commit_callbacks
+):
+    from carto.stats.map_version import map_version
+
+    with django_capture_on_commit_callbacks(
+        execute=True
+    ):  # bumped: a fresh sequence's first nextval shows none
+        other = make_pin(*BONDY, author=aidant)
+        pin_support(pin_id=other.pk, user=resident)
+    before = map_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(resident, pins="anonymise")  # no pin of theirs: only their support leaves
+    other.refresh_from_db()
+    assert other.support_count == 0
+    assert map_version() > before  # cached tiles and statistics do not keep the old support count

@@ -135,3 +135,37 @@ def test_a_status_filter_or_a_mid_month_since_still_gives_exact_counts(client):
         "/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 8, "since": "2000-01-15"}
     ).json()
     assert body["total"] == 3
+
+
+def test_for_random_boxes_and_filters_the_groups_count_exactly_the_visible_pins_of_the_box(client):
+    import random
+
+    from carto.stats.grid import TOTALS_RIM_ZOOM
+    from carto.stats.map_groups import _TOTAL_RINGS, _stored_plan
+
+    rng = random.Random(15)
+    # Paris and its first ring, all in the Métropole; blurred themes and an unblurred one.
+    for _ in range(70):
+        make_pin(
+            rng.uniform(2.26, 2.50),
+            rng.uniform(48.81, 48.94),
+            theme=rng.choice(["mobilite", "logement", "acceder-droits"]),
+            kind=rng.choice(["need", "proposal"]),
+        )
+    hidden = make_pin(*BELLEVILLE)
+    hidden.status = Pin.Status.HIDDEN
+    hidden.save(update_fields=["status"])
+    logement = {"theme_ids": (Pin.objects.filter(theme__slug="logement").values_list("theme_id")[0][0],)}
+    for _ in range(30):
+        zoom = rng.randint(8, 12)
+        lon, lat = rng.uniform(2.28, 2.48), rng.uniform(48.82, 48.93)
+        half_w, half_h = rng.uniform(0.005, 0.2), rng.uniform(0.003, 0.12)
+        bbox = f"{lon - half_w:.6f},{lat - half_h:.6f},{lon + half_w:.6f},{lat + half_h:.6f}"
+        body = client.get("/api/pins/clusters/", {"bbox": bbox, "zoom": zoom}).json()
+        assert sum(c["count"] for c in body["clusters"]) == body["total"] == visible_in(bbox)
+        # The same clusters (counts and centroids) as the pin-by-pin statement, with and without filters.
+        for filters in ({}, {"kind": "need"}, logement):
+            assert_same_clusters(*both_paths(bbox, zoom, **filters))
+    # Without filters the core's rim is read at the totals' rim zoom.
+    plan = _stored_plan((2.28, 48.83, 2.46, 48.92), 11, fine=TOTALS_RIM_ZOOM, rings=_TOTAL_RINGS)
+    assert plan["rzoom1"] == TOTALS_RIM_ZOOM and plan["rzoom0"] == 12

@@ -188,21 +188,27 @@ def test_the_rebuilt_aggregates_equal_the_ones_kept_up_to_date_on_insert():
 
 
 def _aggregate_totals() -> tuple[int, int]:
-    """Pins counted at z12 in the square cells (the same in their totals) and in the hexagons."""
-    from carto.models import PinCell, PinCellTotal, PinHex
+    """Pins counted at z12 in the square cells (the same in their totals, at z12 and at the rim zoom 14) and in
+    the hexagons (the same in their totals)."""
+    from carto.models import PinCell, PinCellTotal, PinHex, PinHexTotal
 
-    cells = PinCell.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0
-    assert (PinCellTotal.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0) == cells
-    return cells, PinHex.objects.filter(zoom=12).aggregate(n=Sum("count"))["n"] or 0
+    def counted(model, zoom: int) -> int:
+        return model.objects.filter(zoom=zoom).aggregate(n=Sum("count"))["n"] or 0
+
+    cells, hexagons = counted(PinCell, 12), counted(PinHex, 12)
+    assert counted(PinCellTotal, 12) == counted(PinCellTotal, 14) == cells
+    assert counted(PinHexTotal, 12) == hexagons
+    return cells, hexagons
 
 
 def _rebuilt_equals_kept() -> bool:
     from django.core.management import call_command
 
-    from carto.models import PinCell, PinCellTotal, PinHex
+    from carto.models import PinCell, PinCellTotal, PinHex, PinHexTotal
 
     fields = ("zoom", "theme_id", "kind", "month", "count")
     total = ("zoom", "cx", "cy", "count")
+    hex_total = ("zoom", "i", "j", "count")
 
     def rounded(rows):  # float sums of coordinates: equal to the centimetre
         return {(*row[:4], round(row[4], 2), round(row[5], 2)) for row in rows}
@@ -211,12 +217,14 @@ def _rebuilt_equals_kept() -> bool:
         set(PinCell.objects.filter(count__gt=0).values_list("cx", "cy", *fields)),
         set(PinHex.objects.filter(count__gt=0).values_list("i", "j", *fields)),
         rounded(PinCellTotal.objects.filter(count__gt=0).values_list(*total, "sum_x", "sum_y")),
+        set(PinHexTotal.objects.filter(count__gt=0).values_list(*hex_total)),
     )
     call_command("rebuild_aggregates", verbosity=0)
     return kept == (
         set(PinCell.objects.values_list("cx", "cy", *fields)),
         set(PinHex.objects.values_list("i", "j", *fields)),
         rounded(PinCellTotal.objects.values_list(*total, "sum_x", "sum_y")),
+        set(PinHexTotal.objects.values_list(*hex_total)),
     )
 
 
