@@ -38,6 +38,10 @@ def test_the_aggregates_function_uses_the_grid_of_carto_stats_grid():
     assert {int(b) for b in re.findall(r"2 \^ \(z \+ (\d+)\)", sql)} == {grid.CELL_BITS}
     zooms = set(re.findall(r"generate_series\((\d+), (\d+)\)", sql))
     assert zooms == {(str(grid.AGGREGATE_MIN_ZOOM), str(grid.AGGREGATE_MAX_ZOOM))}
+    # The square totals: the aggregate zooms and the rim zoom of map groups.
+    totals = {tuple(int(z) for z in m.split(",")) for m in re.findall(r"unnest\(ARRAY\[([\d, ]+)\]\)", sql)}
+    expected = (*range(grid.AGGREGATE_MIN_ZOOM, grid.AGGREGATE_MAX_ZOOM + 1), grid.TOTALS_RIM_ZOOM)
+    assert totals == {expected}
     hexes = {float(h) for h in re.findall(r"\* ([01]\.\d{6,})\)", sql)}
     assert hexes and all(math.isclose(h, grid.HEX_PER_CELL, rel_tol=1e-12) for h in hexes)
     # Months of the aggregates are those of the statistics: the server's time zone.
