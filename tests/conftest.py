@@ -136,10 +136,18 @@ def transactional_db():
 
 
 def _empty_volatile_tables() -> None:
+    from carto.clustering import embeddings as e5
+
     existing = set(connection.introspection.table_names())
     tables = [t for t in VOLATILE_TABLES if t in existing]
     with connection.cursor() as cursor:
+        # Cluster ids are never reused, as in production: the job worker (another process) keeps the
+        # cluster means it has seen, and would take a new cluster for a former one with the same id.
+        cursor.execute("SELECT last_value FROM carto_cluster_id_seq")
+        (last_cluster,) = cursor.fetchone()
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")  # noqa: S608 (fixed names)
+        cursor.execute("SELECT setval('carto_cluster_id_seq', %s)", [last_cluster])
+    e5.CACHE.reset()  # this process's cluster means (the live server's similar search reads them)
 
 
 @pytest.fixture
