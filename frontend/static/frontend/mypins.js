@@ -1,6 +1,6 @@
 // "My pins": the ids this phone made (ids only, no account), their status from /api/pins/mine/.
 import { getMine } from "./api.js";
-import { lang, t, themeLabel } from "./i18n.js";
+import { lang, namesLine, peopleCount, t, themeLabel } from "./i18n.js";
 import { icon, statusMark } from "./map.js";
 import { pending } from "./queue.js";
 import { picto, theme } from "./themes.js";
@@ -56,7 +56,7 @@ function mineCard(p) {
   when.className = "hint";
   const created = p.created_at ? new Date(p.created_at).toLocaleDateString(lang) : "";
   const commune = p.territories && p.territories.commune ? p.territories.commune.name : "";
-  when.textContent = [created, commune, t("card.supports", { n: p.support_count || 0 })].filter(Boolean).join(" · ");
+  when.textContent = namesLine([created, commune, peopleCount(p.support_count || 0)]);
   body.append(title, text, status, when);
   if (p.status_reason) {
     const reason = document.createElement("p");
