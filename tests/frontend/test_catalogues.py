@@ -53,3 +53,11 @@ def test_every_count_has_the_forms_its_language_needs_from_1_to_1000(lang):
 def test_no_catalogue_makes_a_plural_with_brackets(lang):
     hacks = {k: v for k, v in catalogue(lang).items() if re.search(r"\((s|e|es|x)\)", v)}
     assert hacks == {}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_reason_the_screening_holds_a_pin_for_is_said_in_every_language(lang):
+    from carto.services.abuse import HELD_REASONS
+
+    strings = catalogue(lang)
+    assert all(strings.get(f"reason.{code}") for code in HELD_REASONS)

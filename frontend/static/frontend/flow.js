@@ -5,7 +5,7 @@ import { clusterSentence, lang, peopleCount, t, themeEasy, themeLabel } from "./
 import { communeAt, icon, placeIcons } from "./map.js";
 import { remember } from "./mypins.js";
 import { setupNearLine, setupPlaceSearch } from "./places.js";
-import { enqueue, flush, onSettled, pending } from "./queue.js";
+import { enqueue, flush, heldForReview, onSettled, pending } from "./queue.js";
 import { groups, leaves, paintPicto, picto, theme } from "./themes.js";
 
 const STEPS = ["where", "what", "words"];
@@ -281,8 +281,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       const place = (props.territories && props.territories.commune && props.territories.commune.name) || pin.place;
       const queued = stillQueued || !outcome;
       const waiting = queued ? (await pending()).length : 0;
-      // Held: the server keeps it for a moderator before anyone sees it (carto.services.abuse).
-      const held = !queued && props.status === "pending";
+      const held = !queued && heldForReview(outcome);
       confirm({ queued, held, waiting, slug: pin.theme, text: pin.text, place, kind: pin.kind });
     } finally {
       sending = false;

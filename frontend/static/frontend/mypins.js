@@ -60,8 +60,9 @@ function mineCard(p) {
   body.append(title, text, status, when);
   if (p.status_reason) {
     const reason = document.createElement("p");
-    reason.className = "hint";
-    reason.textContent = p.status_reason;
+    reason.className = "hint status-reason";
+    // The screening's reasons by their code, in the page's language; a moderator's note as written.
+    reason.textContent = p.status_reason_code ? t(`reason.${p.status_reason_code}`) : p.status_reason;
     body.append(reason);
   }
   li.append(picto(p.theme), body);
