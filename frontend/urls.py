@@ -11,6 +11,8 @@ urlpatterns = [
     path("coverage/gaps.geojson", views_coverage.coverage_gaps, name="coverage-gaps"),
     path("moderation/", views_moderation.moderation, name="moderation"),
     path("sw.js", views.service_worker, name="service-worker"),
+    path("favicon.svg", views.favicon, name="favicon"),
+    path("favicon.ico", views.favicon),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="registration/login.html", next_page="/"),
