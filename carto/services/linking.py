@@ -42,9 +42,9 @@ class NearbyActor:
 
 
 def actors_near_pin(pin: Pin) -> list[NearbyActor]:
-    """Who can help near a pin: every place within 500 m offering a service of its theme, then the
-    nearest places up to 3 km until there are 5; one entry per place. Listed nearest first (in the
-    50 m steps the card shows), the place matching the theme's services best first at the same step."""
+    """Who can help near a pin: every place within 500 m offering a service of its theme, then places up
+    to 3 km until there are 5 (those offering the theme's first service first); one entry per place.
+    Listed nearest first (in the 50 m steps the card shows), the best match first at the same step."""
     services = list(pin.theme.services)
     if not services:
         return []
@@ -61,10 +61,11 @@ def actors_near_pin(pin: Pin) -> list[NearbyActor]:
         exact = min(r.distance.m for r in place.records)
         rounded = int(round(exact / DISTANCE_STEP_M) * DISTANCE_STEP_M)
         nearby.append(NearbyActor(place, rounded, exact, match=_match(place.services, services)))
-    nearby.sort(key=_nearest_first)
     near = [n for n in nearby if n.exact_m <= ACTORS_ALWAYS_M]
-    further = [n for n in nearby if n.exact_m > ACTORS_ALWAYS_M]
-    return near + further[: max(0, ACTORS_LIMIT - len(near))]
+    # Past a walk, the list is filled by the places that answer the theme best (the nearest among equals):
+    # a printing need keeps the paperwork helpers a kilometre away over five nearer computer classes.
+    further = sorted((n for n in nearby if n.exact_m > ACTORS_ALWAYS_M), key=lambda n: (n.match, n.exact_m))
+    return sorted(near + further[: max(0, ACTORS_LIMIT - len(near))], key=_nearest_first)
 
 
 def _match(offered: list[str], wanted: list[str]) -> tuple[bool, int]:
