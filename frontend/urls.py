@@ -10,6 +10,8 @@ urlpatterns = [
     path("coverage/", coverage.coverage_page, name="coverage-page"),
     path("moderation/", moderation.moderation, name="moderation"),
     path("sw.js", home.service_worker, name="service-worker"),
+    path("favicon.svg", home.favicon, name="favicon"),
+    path("favicon.ico", home.favicon),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="registration/login.html", next_page="/"),

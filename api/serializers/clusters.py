@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from carto.actor_places import normal_case
+from api.serializers.actors import place_fields
 from carto.geo import to_api
 from carto.hours import hours_text
 from carto.models import Cluster, ClusterTerritory, Pin, Response
@@ -92,22 +92,22 @@ def response_public(response: Response) -> dict:
 def actor_nearby(item: NearbyActor, *, language: str = "fr") -> dict:
     """One place that can help, for a pin's card: names in normal case, its records merged, the opening
     hours both as published (OSM syntax) and in words in `language` (null when they cannot be read)."""
-    place = item.place
+    fields = place_fields(item.place)
     point = to_api(item.actor.location)
-    horaires = place.value("horaires")
+    horaires = fields["horaires"]
     return {
         "source_id": item.actor.source_id,
-        "source_ids": [r.source_id for r in place.records],
-        "name": place.name,
-        "other_names": place.other_names,
-        "address": place.address,
-        "postcode": place.value("postcode"),
-        "commune": normal_case(place.value("commune_name")),
-        "services": place.services,
+        "source_ids": fields["source_ids"],
+        "name": fields["name"],
+        "other_names": fields["other_names"],
+        "address": fields["address"],
+        "postcode": fields["postcode"],
+        "commune": fields["commune_name"],
+        "services": fields["services"],
         "horaires": horaires,
         "hours": hours_text(horaires, language) if horaires else None,
-        "telephone": place.value("telephone"),
-        "site_web": place.value("site_web"),
+        "telephone": fields["telephone"],
+        "site_web": fields["site_web"],
         "distance_m": item.distance_m,
         "location": {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]},
     }

@@ -10,6 +10,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, FloatField,
 from api.serializers.clusters import CLUSTER_BRIEF_FIELDS
 from carto.geo import API_SRID, to_api
 from carto.models import Pin, PinPhoto
+from carto.services.abuse import held_reason_code
 from carto.services.pin_photos import photo_url
 
 COORDINATE_DECIMALS = 5  # about 1 m: public locations are blurred anyway, more digits would only add noise
@@ -72,8 +73,10 @@ def _feature(row: dict, photos: list[str], *, owner: bool) -> dict:
         "cluster": _cluster(row),
     }
     if owner:
-        # Only the device or author who made the pin learns why it is held or declined.
+        # Only the device or author who made the pin learns why it is held or declined: the screening's
+        # reasons as a code the page says in the author's language, a moderator's note as written.
         properties["status_reason"] = row["status_reason"]
+        properties["status_reason_code"] = held_reason_code(row["status_reason"])
     return {
         "type": "Feature",
         "id": row["id"],

@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from api.params import parse_bbox
 from api.schema import FEATURE_COLLECTION
-from api.serializers.actors import ActorFeatureSerializer
+from api.serializers.actors import ActorFeatureSerializer, place_feature
+from carto.actor_places import places_of
 from carto.exports.actors import actors_write_csv
 from carto.geo import API_SRID
 from carto.models import Actor
@@ -40,8 +41,16 @@ class ActorListView(APIView):
             actors = actors.offering([service])
         if request.query_params.get("mgp") in ("1", "true"):
             actors = actors.filter(in_mgp=True)
-        actors = actors.order_by("name", "id")[:MAX_ACTORS]
-        return Response(ActorFeatureSerializer(actors, many=True).data)
+        actors = list(actors.order_by("name", "id")[:MAX_ACTORS])
+        # One feature per place, as the card lists them (carto.actor_places): a place imported twice is one
+        # mark on the map, its name in normal case. Records without a point stay as they are, one each.
+        located = [a for a in actors if a.location is not None]
+        features = [place_feature(place) for place in places_of(located)]
+        features += ActorFeatureSerializer([a for a in actors if a.location is None], many=True).data[
+            "features"
+        ]
+        features.sort(key=lambda f: (f["properties"]["name"].casefold(), f["properties"]["id"]))
+        return Response({"type": "FeatureCollection", "features": features})
 
 
 class ActorExportView(APIView):

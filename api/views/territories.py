@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.caching import PublicCacheMixin
 from api.schema import FEATURE_COLLECTION
 from api.serializers.territories import TerritoryFeatureSerializer
 from carto.errors import InvalidInput
@@ -22,7 +23,7 @@ def territories_with_wgs84():
     )
 
 
-class TerritoryListView(APIView):
+class TerritoryListView(PublicCacheMixin, APIView):
     """Territories of one level as a GeoJSON FeatureCollection (WGS84)."""
 
     @extend_schema(
@@ -42,7 +43,7 @@ class TerritoryListView(APIView):
         return Response(TerritoryFeatureSerializer(queryset, many=True).data)
 
 
-class TerritoryDetailView(APIView):
+class TerritoryDetailView(PublicCacheMixin, APIView):
     """One territory by its official code (INSEE, T1…T12, QN…, or the Métropole's SIREN)."""
 
     @extend_schema(responses={200: {"type": "object", "required": ["type", "geometry", "properties"], "properties": {"type": {"type": "string", "enum": ["Feature"]}, "geometry": {"type": "object", "nullable": True}, "properties": {"type": "object"}}}})  # fmt: skip

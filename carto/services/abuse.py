@@ -210,6 +210,21 @@ def is_new_device(history: DeviceHistory, *, now: dt.datetime | None = None) -> 
     )
 
 
+# Why the screening holds a pin, by code: the stored sentence is for moderators (the queue shows it); its
+# author reads the code's words in the page's language (reason.<code> in the page's catalogues).
+HELD_REASONS = {
+    "spam": "Awaiting moderation: the text looks like spam.",
+    "new_device": "Awaiting moderation: many pins from a new device.",
+    "new_devices_network": "Awaiting moderation: many pins from new devices on one network.",
+}
+_HELD_CODES = {sentence: code for code, sentence in HELD_REASONS.items()}
+
+
+def held_reason_code(status_reason: str) -> str:
+    """The code of a reason the screening wrote, or "" for a person's own words (a moderator's note)."""
+    return _HELD_CODES.get(status_reason, "")
+
+
 def initial_status(
     *, score: float, author: User | None, history: DeviceHistory, network_new_device_pins: float = 0.0
 ) -> tuple[str, str]:
@@ -223,9 +238,9 @@ def initial_status(
     if is_trusted(author):
         return Pin.Status.RECEIVED, ""
     if score >= SPAM_THRESHOLD:
-        return Pin.Status.PENDING, "Awaiting moderation: the text looks like spam."
+        return Pin.Status.PENDING, HELD_REASONS["spam"]
     if author is None and new_device_over_limit(history):
-        return Pin.Status.PENDING, "Awaiting moderation: many pins from a new device."
+        return Pin.Status.PENDING, HELD_REASONS["new_device"]
     if author is None and network_new_device_pins > settings.CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK:
-        return Pin.Status.PENDING, "Awaiting moderation: many pins from new devices on one network."
+        return Pin.Status.PENDING, HELD_REASONS["new_devices_network"]
     return Pin.Status.RECEIVED, ""

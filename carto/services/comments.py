@@ -15,7 +15,7 @@ from carto.services.audit import audit
 from carto.services.moderation import clean_reason
 from carto.services.pins import clean_text
 
-HELD_REASON = "Awaiting moderation: the text looks like spam."
+HELD_REASON = abuse.HELD_REASONS["spam"]
 
 
 def visible_comments(pin: Pin):

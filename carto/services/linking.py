@@ -36,7 +36,7 @@ class NearbyActor:
     place: Place
     distance_m: int  # rounded to DISTANCE_STEP_M
     exact_m: float
-    secondary: bool  # offers none of the theme's first service
+    match: tuple[bool, int]  # how well its services answer the theme, best first (_match)
 
     @property
     def actor(self) -> Actor:
@@ -44,9 +44,9 @@ class NearbyActor:
 
 
 def actors_near_pin(pin: Pin) -> list[NearbyActor]:
-    """Who can help near a pin: every place within 500 m offering a service of its theme, then the
-    nearest places up to 3 km until there are 5 (those offering the theme's first service first); one
-    entry per place. Listed by that same order: the first service, then distance."""
+    """Who can help near a pin: every place within 500 m offering a service of its theme, then places up
+    to 3 km until there are 5 (those offering the theme's first service first); one entry per place.
+    Listed nearest first (in the 50 m steps the card shows), the best match first at the same step."""
     services = list(pin.theme.services)
     if not services:
         return []
@@ -54,12 +54,7 @@ def actors_near_pin(pin: Pin) -> list[NearbyActor]:
         Actor.objects.located()
         .offering(services)
         .filter(location__dwithin=(pin.public_location, D(m=ACTORS_RADIUS_M)))
-        .annotate(
-            distance=Distance("location", pin.public_location),
-            # The theme's services are listed most relevant first (fixtures/themes.json): places offering
-            # the first one come before nearer places offering only a secondary one.
-            secondary=Case(When(services__contains=services[:1], then=0), default=1),
-        )
+        .annotate(distance=Distance("location", pin.public_location))
         .defer("schema_extra")
         .order_by("distance", "id")
     )
@@ -67,14 +62,23 @@ def actors_near_pin(pin: Pin) -> list[NearbyActor]:
     for place in places_of(records):
         exact = min(r.distance.m for r in place.records)
         rounded = int(round(exact / DISTANCE_STEP_M) * DISTANCE_STEP_M)
-        nearby.append(NearbyActor(place, rounded, exact, secondary=all(r.secondary for r in place.records)))
+        nearby.append(NearbyActor(place, rounded, exact, match=_match(place.services, services)))
     near = [n for n in nearby if n.exact_m <= ACTORS_ALWAYS_M]
-    further = sorted((n for n in nearby if n.exact_m > ACTORS_ALWAYS_M), key=_helpful_first)
-    return sorted(near + further[: max(0, ACTORS_LIMIT - len(near))], key=_helpful_first)
+    # Past a walk, the list is filled by the places that answer the theme best (the nearest among equals):
+    # a printing need keeps the paperwork helpers a kilometre away over five nearer computer classes.
+    further = sorted((n for n in nearby if n.exact_m > ACTORS_ALWAYS_M), key=lambda n: (n.match, n.exact_m))
+    return sorted(near + further[: max(0, ACTORS_LIMIT - len(near))], key=_nearest_first)
 
 
-def _helpful_first(item: NearbyActor) -> tuple:
-    return (item.secondary, item.exact_m, item.actor.pk)
+def _match(offered: list[str], wanted: list[str]) -> tuple[bool, int]:
+    """How well a place's services answer a theme, best first when sorted: the theme lists its services
+    most relevant first (fixtures/themes.json), so offering the first one counts most, then how many."""
+    return (wanted[0] not in offered, -len(set(offered) & set(wanted)))
+
+
+def _nearest_first(item: NearbyActor) -> tuple:
+    # A resident walks to the nearest help: distance leads; the match only breaks ties within a step.
+    return (item.distance_m, item.match, item.exact_m, item.actor.pk)
 
 
 def linked(queryset: QuerySet) -> QuerySet:

@@ -128,3 +128,22 @@ def test_names_and_addresses_are_in_normal_case_and_contacts_are_usable(client):
     assert any(a["telephone"] for a in listed)
     assert all(a["site_web"].startswith("http") for a in listed if a["site_web"])
     assert all(len(a["location"]["coordinates"]) == 2 for a in listed)
+
+
+@pytest.mark.parametrize("theme", ["acceder-droits", "equipement-connexion", "se-former", "emploi"])
+@pytest.mark.parametrize(
+    "place",
+    [RUE_DE_BELLEVILLE, RIQUET, BELLEVILLE, BONDY],
+    ids=["belleville-rue", "riquet", "belleville", "bondy"],
+)
+def test_the_nearest_place_that_can_help_comes_first_then_the_best_match(client, theme, place):
+    # A place 150 m away offering the theme's services once came after one 2.3 km away offering its first.
+    pin = make_pin(*place, theme=theme, text="J'ai besoin d'aide près de chez moi")
+    listed = actors(client, pin)
+    distances = [a["distance_m"] for a in listed]
+    assert distances == sorted(distances), [(a["name"], a["distance_m"]) for a in listed]
+    # At the same (shown) distance, the place offering the theme's first service comes first.
+    first = pin.theme.services[0]
+    for a, b in zip(listed, listed[1:], strict=False):
+        if a["distance_m"] == b["distance_m"]:
+            assert (first in a["services"]) >= (first in b["services"]), (a["name"], b["name"])

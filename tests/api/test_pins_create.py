@@ -204,6 +204,8 @@ def test_spam_goes_to_pre_moderation_and_only_its_device_sees_it(client):
     assert response.status_code == 201
     props = response.json()["properties"]
     assert props["status"] == "pending" and props["status_reason"]
+    # Its author reads the reason by its code, in the page's language; moderators keep the sentence.
+    assert props["status_reason_code"] == "spam"
     pin_id = response.json()["id"]
     assert client.get(f"/api/pins/{pin_id}/").status_code == 404
     own = client.get(f"/api/pins/{pin_id}/", HTTP_X_DEVICE_TOKEN=TOKEN)

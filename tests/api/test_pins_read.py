@@ -131,6 +131,7 @@ def test_a_hidden_pin_is_404_for_strangers_but_shown_to_its_device_with_the_reas
     assert client.get(f"/api/pins/{pin_id}/", HTTP_X_DEVICE_TOKEN="someone-else-token-xyz").status_code == 404
     own = client.get(f"/api/pins/{pin_id}/", HTTP_X_DEVICE_TOKEN=TOKEN).json()
     assert own["properties"]["status"] == "hidden" and own["properties"]["status_reason"] == "Doublon"
+    assert own["properties"]["status_reason_code"] == ""  # a moderator's words, shown as written
 
 
 @pytest.mark.django_db

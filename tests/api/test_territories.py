@@ -4,6 +4,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from carto.models import Territory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -105,3 +107,21 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert (ready["status"], ready["database"], ready["queue"]["state"]) == ("ok", True, "ok")
+
+
+def test_territory_outlines_are_cacheable_and_revalidate_with_a_304(client):
+    first = client.get("/api/territories/", {"kind": "ept"})
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "public, max-age=3600"
+    etag = first["ETag"]
+    again = client.get("/api/territories/", {"kind": "ept"}, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    assert again["Cache-Control"] == "public, max-age=3600"
+    assert client.get("/api/territories/", {"kind": "commune"})["ETag"] != etag
+    # Reloaded data (load_all) is new bytes: the old ETag no longer matches.
+    Territory.objects.filter(code="T1").update(name="Paris (test)")
+    changed = client.get("/api/territories/", {"kind": "ept"}, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    # An error is never cached.
+    bad = client.get("/api/territories/", {"kind": "planet"})
+    assert bad.status_code == 400 and "ETag" not in bad and "public" not in bad.get("Cache-Control", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from carto.actor_places import normal_case
 from carto.geo import to_api
 from tests.factories import BELLEVILLE, make_pin
 from tests.frontend.helpers import TILES_IDLE, open_map
@@ -57,7 +58,10 @@ def test_at_street_zoom_a_pin_shows_its_themes_pictogram(phone, shot):
 
 def test_help_places_have_their_own_mark_and_the_legend_names_every_mark(phone, shot):
     page = phone().new_page()
+    asked = []  # only watched: the page's requests for the help places
+    page.on("request", lambda r: asked.append(r.url) if "/api/actors/" in r.url else None)
     open_map(page, 2.3815, 48.8705, 15)  # 18 rue Bisson, Paris 20e: Belleville Citoyenne
+    assert asked == [], "the help places are not loaded while their layer is hidden"
     page.locator("#actors-toggle").tap()
     page.wait_for_function("() => window.cartoMap.getLayoutProperty('actors', 'visibility') === 'visible'")
     page.evaluate(TILES_IDLE)
@@ -65,6 +69,15 @@ def test_help_places_have_their_own_mark_and_the_legend_names_every_mark(phone, 
     assert page.evaluate("() => window.cartoMap.getLayoutProperty('actors', 'icon-image')") == "help-place"
     assert page.evaluate("() => window.cartoMap.hasImage('help-place')")
     page.wait_for_function("() => window.cartoMap.queryRenderedFeatures({layers: ['actors']}).length > 0")
+    assert len(asked) == 1
+    # One mark per place, its name in normal case, as the card lists them.
+    drawn = page.evaluate(
+        "() => window.cartoMap.querySourceFeatures('actors').map((f) => [f.properties.id, f.properties.name])"
+    )
+    names = {name for _, name in drawn}
+    assert "Belleville Citoyenne Maison du Numérique" in names
+    assert "ASSOCIATION BELLEVILLE CITOYENNE" not in names
+    assert not [n for n in names if normal_case(n) != n]  # capitals only for an acronym (CASVP, AA92)
 
     legend = page.locator("#legend")
     legend.locator("summary").tap()

@@ -127,6 +127,8 @@ def test_a_pin_held_for_review_says_so_with_its_own_pictogram(phone, shot):
     assert (held["state"], held["icon"], held["word"]) == ("held", "held", "En vérification")
     assert held["detail"] == "Il sera visible après une vérification."
     assert Pin.objects.get().status == "pending"
+    # One outcome at a time: the toast says the same, never "Envoyé" over "En vérification".
+    assert page.locator("#toast").text_content() == "En vérification"
 
     # "My pins" shows the same pictogram and word for its status.
     page.locator('#flow [data-action="close"]').first.tap()
@@ -135,6 +137,11 @@ def test_a_pin_held_for_review_says_so_with_its_own_pictogram(phone, shot):
     status.wait_for()
     assert status.locator("svg").get_attribute("data-icon") == "held"
     assert status.text_content() == "En vérification"
+    # Why, in the resident's language: the English sentence stays for the moderators.
+    assert page.locator("#mine-list .status-reason").text_content() == (
+        "Votre texte ressemble à de la publicité : une personne va le vérifier."
+    )
+    assert Pin.objects.get().status_reason == "Awaiting moderation: the text looks like spam."
 
 
 @pytest.mark.parametrize(

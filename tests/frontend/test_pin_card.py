@@ -76,3 +76,28 @@ def test_actors_of_an_unknown_pin_are_a_404_the_card_leaves_out(client, db):
     browser tests only use committed_db, which pytest-django does not count as needing one)."""
     response = client.get("/api/pins/999999/actors/")
     assert response.status_code == 404
+
+
+def test_the_card_names_each_place_once_and_counts_people_in_proper_plural_forms(phone):
+    # Paris is both the commune and the EPT: "Paris · Paris" once read as a mistake.
+    pin = make_pin(*BELLEVILLE, theme="logement", text="L'ascenseur est en panne")
+    assert pin.commune.name == pin.ept.name == "Paris"
+    page = phone().new_page()
+    tap_pin(page, pin)
+    parts = page.locator("#card-place").text_content().split(" · ")
+    assert parts.count("Paris") == 1 and len(parts) == len(set(parts)), parts
+    # Nobody has said "me too" yet: the status alone, no "0 personne(s)".
+    assert page.locator("#card-status").text_content() == "Reçu"
+
+    page.locator("#card-support").tap()
+    page.wait_for_selector("#card-support:has-text('Merci')")
+    assert page.locator("#card-status").text_content() == "Reçu · 1 personne"
+    # The same count in Arabic takes its own forms (one, two, few, many, other), none with a bracket.
+    forms = page.evaluate(
+        """async () => {
+          const i18n = await import("/static/frontend/i18n.js");
+          await i18n.setLanguage("ar");
+          return [0, 1, 2, 3, 11, 100].map(i18n.peopleCount);
+        }"""
+    )
+    assert forms == ["", "شخص واحد", "شخصان", "3 أشخاص", "11 شخصًا", "100 شخص"]

@@ -9,7 +9,7 @@ import { lazyMap } from "./lazymap.js";
 import { firstPaint, mapLibre } from "./load_maplibre.js";
 import { colourPins, createMap, loadPins, METROPOLE_BOUNDS, setActorsVisible } from "./map.js";
 import { renderMine } from "./mypins.js";
-import { onSettled, retryNow } from "./queue.js";
+import { heldForReview, onSettled, retryNow } from "./queue.js";
 import { setThemes, themes } from "./themes.js";
 
 const byId = (id) => document.getElementById(id);
@@ -92,10 +92,11 @@ async function main() {
 
   if (byId("structure")) fillStructures(byId("structure"));
 
-  // Pins queued on an earlier visit (or while offline) leave as soon as they can.
+  // Pins queued on an earlier visit (or while offline) leave as soon as they can. One outcome per pin: a pin
+  // the server holds for review (status "pending") is not "sent" but "being checked", as the done step says.
   onSettled((outcome) => {
     if (outcome.ok) {
-      toast(t("done.sent"));
+      toast(t(heldForReview(outcome) ? "status.pending" : "done.sent"));
       refresh();
     }
   });

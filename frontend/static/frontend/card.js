@@ -1,7 +1,7 @@
 // A pin's card when it is tapped on the map: pictogram, text (always as text), territories, status, "me too",
 // who can help near here (/api/pins/{id}/actors/) and how many people elsewhere say the same (its cluster).
 import { getPin, request, support } from "./api.js";
-import { clusterSentence, lang, t, themeLabel } from "./i18n.js";
+import { clusterSentence, lang, namesLine, peopleCount, t, themeLabel } from "./i18n.js";
 import { icon, statusMark } from "./map.js";
 import { remember } from "./mypins.js";
 import { paintPicto, theme } from "./themes.js";
@@ -39,7 +39,7 @@ export function actorItem(a) {
   const body = el("div");
   body.append(el("p", "card-theme actor-name", a.name));
   if (a.other_names && a.other_names.length) body.append(el("p", "hint actor-aka", t("help.also", { names: a.other_names.join(", ") })));
-  body.append(el("p", "hint actor-where", [distanceText(a.distance_m || 0), a.commune].filter(Boolean).join(" · ")));
+  body.append(el("p", "hint actor-where", namesLine([distanceText(a.distance_m || 0), a.commune])));
   if (a.address) body.append(el("p", "hint actor-address", [a.address, a.postcode].filter(Boolean).join(" ")));
   if (a.hours || a.horaires) {
     const hours = el("p", "actor-hours");
@@ -98,8 +98,9 @@ export function setupCard({ map, section, toast }) {
   section.querySelector(".nav").before(cluster, help);
 
   function renderStatus() {
+    const people = peopleCount(current.support_count || 0);
     $("#card-status").replaceChildren(statusMark(current.status, t(`status.${current.status}`)),
-      document.createTextNode(` · ${t("card.supports", { n: current.support_count || 0 })}`));
+      ...(people ? [document.createTextNode(` · ${people}`)] : []));
     $("#card-status").dataset.status = current.status;
   }
 
@@ -137,8 +138,7 @@ export function setupCard({ map, section, toast }) {
     $("#card-title").textContent = `${th ? themeLabel(th) : props.theme} · ${t(`kind.${props.kind}`)}`;
     $("#card-text").textContent = props.text || ""; // user text: never innerHTML
     const terr = typeof props.territories === "object" && props.territories ? props.territories : {};
-    $("#card-place").textContent = ["qpv", "arrondissement", "commune", "ept"]
-      .map((k) => terr[k] && terr[k].name).filter(Boolean).join(" · ");
+    $("#card-place").textContent = namesLine(["qpv", "arrondissement", "commune", "ept"].map((k) => terr[k] && terr[k].name));
     renderStatus();
     button.textContent = t("card.metoo");
     button.disabled = false;

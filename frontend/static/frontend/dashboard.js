@@ -3,7 +3,7 @@
 // formats, maps drawn from carto's own tiles, rates in a readable unit, label points, CSV and PNG downloads.
 // Every word from the i18n catalogues; every piece of data set with textContent.
 import { request } from "./api.js";
-import { detectLanguage, lang, setLanguage, t, themeLabel } from "./i18n.js";
+import { detectLanguage, lang, plural, setLanguage, t, themeLabel } from "./i18n.js";
 import { theme as themeOf } from "./themes.js";
 
 export const METROPOLE_BOUNDS = [[2.14, 48.64], [2.62, 49.02]];
@@ -100,7 +100,7 @@ export const isSuppressed = (count) => count === SUPPRESSED;
 export function pinsText(count) {
   if (isSuppressed(count)) return t("compare.pins_small");
   if (!count) return t("compare.pins_none");
-  return t(count === 1 ? "compare.pins_one" : "compare.pins_n", { n: formatNumber(count) });
+  return plural("compare.pins", count, { n: formatNumber(count) });
 }
 
 // What a figure says: "Bondy : 7 signalements, 1,4 pour 10 000 habitants" or "… : moins de 5 signalements".

@@ -1,11 +1,11 @@
 // The resident's 3 steps — where, what, a few words — then similar pins first (and how many say the same
 // elsewhere in the Métropole), then the confirmation.
 import { getSimilar, support } from "./api.js";
-import { clusterSentence, lang, t, themeEasy, themeLabel } from "./i18n.js";
+import { clusterSentence, lang, peopleCount, t, themeEasy, themeLabel } from "./i18n.js";
 import { communeAt, icon, placeIcons } from "./map.js";
 import { remember } from "./mypins.js";
 import { setupNearLine, setupPlaceSearch } from "./places.js";
-import { enqueue, flush, onSettled, pending } from "./queue.js";
+import { enqueue, flush, heldForReview, onSettled, pending } from "./queue.js";
 import { groups, leaves, paintPicto, picto, theme } from "./themes.js";
 
 const STEPS = ["where", "what", "words"];
@@ -231,8 +231,13 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
     meta.className = "hint";
     const count = document.createElement("span");
     count.className = "count";
-    count.textContent = t("card.supports", { n: r.support_count });
-    meta.append(document.createTextNode(`${t("similar.distance", { m: Math.round(r.distance_m || 0) })} · `), count);
+    // "à 120 m · 3 personnes", or the distance alone while nobody has said "me too".
+    const distance = t("similar.distance", { m: Math.round(r.distance_m || 0) });
+    const renderMeta = (n) => {
+      count.textContent = peopleCount(n);
+      meta.replaceChildren(...(n > 0 ? [document.createTextNode(`${distance} · `), count] : [document.createTextNode(distance)]));
+    };
+    renderMeta(r.support_count || 0);
     const button = document.createElement("button");
     button.type = "button";
     button.className = "primary metoo";
@@ -242,7 +247,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       try {
         const res = await support(r.id);
         if (res.status >= 400) throw new Error(String(res.status));
-        count.textContent = t("card.supports", { n: res.body.support_count });
+        renderMeta(res.body.support_count || 0);
         remember(r.id);
         confirm({ supported: true, slug: r.theme, text: r.text, place: pin.place, count: res.body.support_count });
       } catch {
@@ -276,8 +281,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       const place = (props.territories && props.territories.commune && props.territories.commune.name) || pin.place;
       const queued = stillQueued || !outcome;
       const waiting = queued ? (await pending()).length : 0;
-      // Held: the server keeps it for a moderator before anyone sees it (carto.services.abuse).
-      const held = !queued && props.status === "pending";
+      const held = !queued && heldForReview(outcome);
       confirm({ queued, held, waiting, slug: pin.theme, text: pin.text, place, kind: pin.kind });
     } finally {
       sending = false;

@@ -56,10 +56,35 @@ export function translate(root) {
 export const themeLabel = (theme) => theme.labels[lang] || theme.labels.fr;
 export const themeEasy = (theme) => (theme.easy && (theme.easy[lang] || theme.easy.fr)) || "";
 
+// A count in words in the page's language, by the plural forms CLDR gives it (Intl.PluralRules): the catalogue
+// holds `${key}.one`, `${key}.other` in French and English, zero…many as well in Arabic, `.other` alone in
+// Chinese. `vars.n` may carry the count already formatted ("1 234").
+export function plural(key, count, vars = {}) {
+  const form = new Intl.PluralRules(lang).select(count);
+  const name = strings[`${key}.${form}`] !== undefined ? `${key}.${form}` : `${key}.other`;
+  return t(name, { n: count, ...vars });
+}
+
+// "3 personnes": how many people support a pin, or "" for none (a card says nothing rather than "0 personne").
+export const peopleCount = (n) => (n > 0 ? plural("count.people", n) : "");
+
 // "N people in M communes say the same" for a cluster {pin_count, support_count, territory_count}: its pins and
-// their supports are people; `key` names the sentence, `${key}_one` its form for one commune.
+// their supports are people; `key` names the sentence, `${key}_one` its form for one commune when it has one.
 export function clusterSentence(cluster, key = "card.cluster") {
   const people = (cluster.pin_count || 0) + (cluster.support_count || 0);
   const communes = cluster.territory_count || 0;
-  return t(communes > 1 ? key : `${key}_one`, { n: people, m: communes });
+  const sentence = communes <= 1 && strings[`${key}_one`] !== undefined ? `${key}_one` : key;
+  return t(sentence, { people: plural("count.people", people), communes: plural("count.communes", communes) });
+}
+
+// Place names joined with " · ", each once: Paris is a commune and an EPT of the same name, and the same word
+// twice ("Paris · Paris") reads as a mistake.
+export function namesLine(names) {
+  const seen = new Set();
+  return names.filter((name) => {
+    const key = (name || "").trim().toLocaleLowerCase();
+    if (!key || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).join(" · ");
 }

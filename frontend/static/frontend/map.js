@@ -36,7 +36,8 @@ export function baseStyle(basemapUrl, streets = null) {
       communes: { type: "geojson", data: "/api/territories/?kind=commune" },
       ept: { type: "geojson", data: "/api/territories/?kind=ept" },
       arrondissements: { type: "geojson", data: "/api/territories/?kind=arrondissement" },
-      actors: { type: "geojson", data: "/api/actors/?mgp=true&bbox=2.14,48.64,2.62,49.02" },
+      // Empty until the "help places" button shows the layer (setActorsVisible): most visits never ask.
+      actors: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
       pins: { type: "vector", tiles: [pinTiles()], minzoom: 0, maxzoom: PINS_MAX_TILE_ZOOM },
       orientation: { type: "vector", tiles: [`${location.origin}/api/tiles/orientation/{z}/{x}/{y}.mvt`],
         minzoom: ORIENTATION_MIN_ZOOM, maxzoom: 14 },
@@ -244,7 +245,16 @@ export function refreshPins(map) {
   if (source && source.setTiles) source.setTiles([pinTiles(Date.now().toString(36))]);
 }
 
+// The help places (one feature per place, names in normal case: carto.actor_places), fetched the first time
+// the layer is shown, never while it is hidden.
+const ACTORS_URL = "/api/actors/?mgp=true&bbox=2.14,48.64,2.62,49.02";
+const actorsAsked = new WeakSet();
+
 export function setActorsVisible(map, visible) {
+  if (visible && !actorsAsked.has(map)) {
+    actorsAsked.add(map);
+    map.getSource("actors").setData(ACTORS_URL);
+  }
   map.setLayoutProperty("actors", "visibility", visible ? "visible" : "none");
 }
 

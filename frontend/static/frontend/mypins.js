@@ -1,6 +1,6 @@
 // "My pins": the ids this phone made (ids only, no account), their status from /api/pins/mine/.
 import { getMine } from "./api.js";
-import { lang, t, themeLabel } from "./i18n.js";
+import { lang, namesLine, peopleCount, t, themeLabel } from "./i18n.js";
 import { icon, statusMark } from "./map.js";
 import { pending } from "./queue.js";
 import { picto, theme } from "./themes.js";
@@ -56,12 +56,13 @@ function mineCard(p) {
   when.className = "hint";
   const created = p.created_at ? new Date(p.created_at).toLocaleDateString(lang) : "";
   const commune = p.territories && p.territories.commune ? p.territories.commune.name : "";
-  when.textContent = [created, commune, t("card.supports", { n: p.support_count || 0 })].filter(Boolean).join(" · ");
+  when.textContent = namesLine([created, commune, peopleCount(p.support_count || 0)]);
   body.append(title, text, status, when);
   if (p.status_reason) {
     const reason = document.createElement("p");
-    reason.className = "hint";
-    reason.textContent = p.status_reason;
+    reason.className = "hint status-reason";
+    // The screening's reasons by their code, in the page's language; a moderator's note as written.
+    reason.textContent = p.status_reason_code ? t(`reason.${p.status_reason_code}`) : p.status_reason;
     body.append(reason);
   }
   li.append(picto(p.theme), body);

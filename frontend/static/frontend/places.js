@@ -5,7 +5,7 @@
 // - a line naming what is near the map's centre, from GET /api/places/near/ ("près de Belleville · M2 M11 ·
 //   QPV Grand Belleville"), refreshed when the map stops moving (drag, "Ma position" or a search).
 import { getNear, getPlaces } from "./api.js";
-import { t } from "./i18n.js";
+import { namesLine, plural, t } from "./i18n.js";
 
 const SEARCH_DELAY_MS = 200; // one request per pause in typing, not per key
 const NEAR_DELAY_MS = 250;
@@ -72,7 +72,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     }
     active = -1;
     render();
-    status.textContent = results.length ? t(results.length === 1 ? "place.results_one" : "place.results", { n: results.length }) : t("place.none");
+    status.textContent = results.length ? plural("place.results", results.length) : t("place.none");
   }
 
   function pick(index) {
@@ -144,7 +144,7 @@ export function nearSentence(near) {
     const where = near.arrondissement || near.commune;
     if (where) parts.push(where.name);
   }
-  return parts.join(" · ");
+  return namesLine(parts);
 }
 
 export function setupNearLine({ map, line, isActive }) {

@@ -34,6 +34,8 @@ let chain = Promise.resolve();
 let timer = null;
 const listeners = new Set();
 export const onSettled = (fn) => listeners.add(fn);
+// A settled pin the server keeps for a moderator before anyone sees it (carto.services.abuse).
+export const heldForReview = (outcome) => Boolean(outcome.ok && outcome.body && (outcome.body.properties || {}).status === "pending");
 
 // Send what is due. Success or a definitive refusal (4xx other than 408/429) removes the entry —
 // the text, the photo and the position leave the phone's storage; anything else waits with back-off.

@@ -132,7 +132,9 @@ def test_a_printing_need_near_belleville_gets_real_actors_helping_with_paperwork
     pin = make_pin(*BELLEVILLE, theme="acceder-droits", text="imprimer mes papiers CAF")
     nearby = actors_near_pin(pin)
     assert 1 <= len(nearby) <= 5
-    assert "Aide aux démarches administratives" in nearby[0].actor.services
+    assert any("Aide aux démarches administratives" in n.place.services for n in nearby)
+    # The nearest place that can help comes first (in the 50 m steps the card shows).
+    assert [n.distance_m for n in nearby] == sorted(n.distance_m for n in nearby)
     assert all(set(n.actor.services) & set(pin.theme.services) for n in nearby)
     assert all(n.distance_m % 50 == 0 and n.distance_m <= 3000 for n in nearby)
 
