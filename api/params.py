@@ -12,6 +12,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from carto.errors import InvalidInput
 from carto.geo import API_SRID, IDF_BBOX
+from carto.models import Pin, Theme
+from carto.pin_filter import PinFilter
 
 # ASCII digits only: str.isdigit() also takes "²" or "٣", which int() then refuses (a 500).
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -101,6 +103,38 @@ def parse_since(value: str | None, name: str = "since") -> dt.datetime | None:
     if parsed.tzinfo is None:
         parsed = timezone.make_aware(parsed)
     return parsed
+
+
+def parse_pin_filter(params) -> PinFilter:
+    """The pin filter of every read endpoint: `theme` (a theme, or a group: its themes), `kind`, `status`
+    (visible statuses, comma-separated), `since`, `until`; one code per bad value."""
+    theme_ids = None
+    if slug := params.get("theme"):
+        theme = Theme.objects.filter(slug=slug).only("id", "parent_id").first()
+        if theme is None:
+            # invalid_theme is the pin's own refusal of a group of themes (PIN_ERRORS).
+            raise InvalidInput("unknown_theme", "This theme does not exist.", fields={"theme": [slug[:60]]})
+        if theme.parent_id is None:
+            theme_ids = tuple(Theme.objects.filter(parent=theme).order_by("id").values_list("id", flat=True))
+        else:
+            theme_ids = (theme.id,)
+    kind = params.get("kind") or None
+    if kind is not None and kind not in Pin.Kind.values:
+        raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [kind[:60]]})
+    statuses = None
+    if raw := params.get("status"):
+        statuses = tuple(sorted(set(raw.split(","))))
+        if bad := [s[:60] for s in statuses if s not in Pin.VISIBLE_STATUSES][:20]:
+            raise InvalidInput(
+                "invalid_status",
+                f"status must be among {', '.join(Pin.VISIBLE_STATUSES)}",
+                fields={"status": bad},
+            )
+    since = parse_since(params.get("since"), "since")
+    until = parse_since(params.get("until"), "until")
+    if since and until and since >= until:
+        raise InvalidInput("invalid_period", "since must be before until", fields={"since": [str(since)]})
+    return PinFilter(theme_ids=theme_ids, kind=kind, statuses=statuses, since=since, until=until)
 
 
 def valid(serializer_class, data):

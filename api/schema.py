@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter
 
+from carto.models import Pin
+
 # A GeoJSON FeatureCollection (the geometry is an annotation drf-spectacular cannot type).
 FEATURE_COLLECTION = {
     "type": "object",
@@ -35,6 +37,20 @@ DEVICE_TOKEN = OpenApiParameter(
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", {"type": "string", "format": "uuid"}, OpenApiParameter.HEADER
 )
+
+# The pin filter of every read endpoint (api.params.parse_pin_filter), by name.
+PIN_FILTER = {
+    "theme": OpenApiParameter(
+        "theme", {"type": "string", "maxLength": 40}, description="a theme or a group of themes (slug)"
+    ),
+    "kind": OpenApiParameter("kind", str, enum=list(Pin.Kind.values)),
+    "status": OpenApiParameter(
+        "status", str, description=f"visible statuses, comma-separated: {', '.join(Pin.VISIBLE_STATUSES)}"
+    ),
+    "since": OpenApiParameter("since", str, description="ISO date or datetime (inclusive)"),
+    "until": OpenApiParameter("until", str, description="ISO date or datetime (exclusive)"),
+}
+PIN_FILTER_PARAMETERS = list(PIN_FILTER.values())
 
 
 class StrictInputExtension(OpenApiSerializerExtension):

@@ -1,4 +1,4 @@
-"""Vector tiles of pins and territories, and the pin filters shared by tiles, clusters, stats and exports.
+"""Vector tiles of pins and territories.
 
 Plain Django views, not DRF: a tile needs no content negotiation, authentication or browsable renderer,
 and every microsecond counts against the bare ST_AsMVT baseline (bench/tiles.py). Errors still use the
@@ -7,10 +7,8 @@ one JSON error shape.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,13 +16,11 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from api.errors import error_body
-from api.params import parse_since
+from api.params import parse_pin_filter
 from carto.errors import DomainError, InvalidInput
-from carto.models import Pin, Theme
 from carto.sql.orientation_tiles import orientation_tile
 from carto.sql.tiles import PinTileQuery, pin_tile, territory_tile
 from carto.stats.grid import AGGREGATE_MAX_ZOOM, MAX_ZOOM
-from carto.stats.heatmaps import month_of
 from carto.stats.map_version import map_version
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -32,62 +28,6 @@ MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 MAX_AGE = 60
 # Territory outlines change only when the importer runs.
 TERRITORY_MAX_AGE = 86400
-
-
-@dataclass(frozen=True)
-class PinFilters:
-    theme_ids: tuple[int, ...] | None = None
-    kind: str | None = None
-    statuses: tuple[str, ...] | None = None  # None: every visible status
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-
-    def apply(self, pins):
-        """Filter a Pin queryset (already restricted to visible pins)."""
-        if self.theme_ids:
-            pins = pins.filter(theme_id__in=self.theme_ids)
-        if self.kind:
-            pins = pins.filter(kind=self.kind)
-        if self.statuses:
-            pins = pins.filter(status__in=self.statuses)
-        if self.since:
-            pins = pins.filter(created_at__gte=self.since)
-        if self.until:
-            pins = pins.filter(created_at__lt=self.until)
-        return pins
-
-
-def parse_pin_filters(params) -> PinFilters:
-    """`theme` (a theme or a group: its themes), `kind`, `status` (visible statuses, comma-separated),
-    `since`, `until`."""
-    theme_ids = None
-    if slug := params.get("theme"):
-        theme = Theme.objects.filter(slug=slug).only("id", "parent_id").first()
-        if theme is None:
-            # The same code as /api/pins/?theme= (invalid_theme is for a group of themes given to a pin).
-            raise InvalidInput("unknown_theme", "This theme does not exist.", fields={"theme": [slug[:60]]})
-        if theme.parent_id is None:
-            theme_ids = tuple(Theme.objects.filter(parent=theme).order_by("id").values_list("id", flat=True))
-        else:
-            theme_ids = (theme.id,)
-    kind = params.get("kind") or None
-    if kind is not None and kind not in Pin.Kind.values:
-        raise InvalidInput("invalid_kind", "kind must be need or proposal", fields={"kind": [kind]})
-    statuses = None
-    if raw := params.get("status"):
-        statuses = tuple(sorted(set(raw.split(","))))
-        bad = [s for s in statuses if s not in Pin.VISIBLE_STATUSES]
-        if bad:
-            raise InvalidInput(
-                "invalid_status",
-                f"status must be among {', '.join(Pin.VISIBLE_STATUSES)}",
-                fields={"status": bad},
-            )
-    since = parse_since(params.get("since"), "since")
-    until = parse_since(params.get("until"), "until")
-    if since and until and since >= until:
-        raise InvalidInput("invalid_period", "since must be before until", fields={"since": [str(since)]})
-    return PinFilters(theme_ids, kind, statuses, since, until)
 
 
 def _integer(value: str, name: str) -> int:
@@ -159,23 +99,15 @@ def pin_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     """GET /api/tiles/pins/{z}/{x}/{y}.mvt: visible pins (z ≥ 13) or counts per grid cell (z ≤ 12).
 
     Layer `pins`: id, kind, theme, status, support_count, count (1) per pin; only `count` per cell.
-    At z ≤ 12 `since` has month granularity (the cells are kept per month).
+    At z ≤ 12 `since` has month granularity (the cells are kept per month); with `status` or `until`, the
+    same grid is counted from the pins.
     """
     zi, xi, yi = parse_tile(z, x, y)
-    filters = parse_pin_filters(request.GET)
-    aggregated = zi <= AGGREGATE_MAX_ZOOM
-    query = PinTileQuery(
-        zi,
-        xi,
-        yi,
-        theme_ids=filters.theme_ids,
-        kind=filters.kind,
-        statuses=filters.statuses,
-        since=filters.since,
-        month=month_of(filters.since) if filters.since else None,
+    query = PinTileQuery(zi, xi, yi, pin_filter=parse_pin_filter(request.GET))
+    key = f"pins:{zi}/{xi}/{yi}:{query.pin_filter!r}"
+    return _cached_tile(
+        request, key, map_version(), lambda: pin_tile(query, aggregated=zi <= AGGREGATE_MAX_ZOOM), MAX_AGE
     )
-    key = f"pins:{zi}/{xi}/{yi}:{filters.theme_ids}:{filters.kind}:{filters.statuses}:{filters.since}"
-    return _cached_tile(request, key, map_version(), lambda: pin_tile(query, aggregated=aggregated), MAX_AGE)
 
 
 @require_GET

@@ -14,8 +14,8 @@ from django.db.models import F, FloatField, Func
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from api.params import parse_bbox
-from api.tiles import json_errors, parse_pin_filters
+from api.params import parse_bbox, parse_pin_filter
+from api.tiles import json_errors
 from carto.geo import API_SRID
 from carto.models import Pin
 
@@ -68,8 +68,7 @@ def safe_cell(value) -> str:
 
 
 def _rows(request):
-    filters = parse_pin_filters(request.GET)
-    pins = filters.apply(Pin.objects.visible())
+    pins = parse_pin_filter(request.GET).apply(Pin.objects.visible())
     bbox = parse_bbox(request.GET.get("bbox"))
     if bbox is not None:
         pins = pins.filter(public_location__intersects=bbox)

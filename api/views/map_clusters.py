@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import parse_bbox, parse_int
-from api.tiles import parse_pin_filters
+from api.params import parse_bbox, parse_int, parse_pin_filter
+from api.schema import PIN_FILTER_PARAMETERS
 from carto.errors import InvalidInput
 from carto.stats.grid import MAX_ZOOM
 from carto.stats.map_groups import map_groups_in_box
@@ -26,10 +26,7 @@ class PinClusterView(APIView):
         parameters=[
             OpenApiParameter("bbox", str, required=True, description="minlon,minlat,maxlon,maxlat (WGS84)"),
             OpenApiParameter("zoom", int, required=True),
-            OpenApiParameter("theme", str),
-            OpenApiParameter("kind", str),
-            OpenApiParameter("status", str),
-            OpenApiParameter("since", str),
+            *PIN_FILTER_PARAMETERS,
         ],
     )
     def get(self, request):
@@ -37,14 +34,6 @@ class PinClusterView(APIView):
         if bbox is None:
             raise InvalidInput("invalid_bbox", "bbox is required", fields={"bbox": ["required"]})
         zoom = parse_zoom(request.query_params.get("zoom"))
-        filters = parse_pin_filters(request.query_params)
-        clusters = map_groups_in_box(
-            bbox=bbox.extent,
-            zoom=zoom,
-            statuses=filters.statuses,
-            theme_ids=filters.theme_ids,
-            kind=filters.kind,
-            since=filters.since,
-            until=filters.until,
-        )
+        pin_filter = parse_pin_filter(request.query_params)
+        clusters = map_groups_in_box(bbox=bbox.extent, zoom=zoom, pin_filter=pin_filter)
         return Response({"clusters": clusters, "total": sum(c["count"] for c in clusters)})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -13,9 +12,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import is_id, parse_bbox, parse_int, parse_since
+from api.params import is_id, parse_bbox, parse_int, parse_pin_filter
 from api.requester import device_hash, ip_hash, owned_by, signed_in
-from api.schema import DEVICE_TOKEN, FEATURE_COLLECTION, IDEMPOTENCY_KEY
+from api.schema import DEVICE_TOKEN, FEATURE_COLLECTION, IDEMPOTENCY_KEY, PIN_FILTER_PARAMETERS
 from api.serializers.clusters import cluster_brief
 from api.serializers.pin_input import (
     PinBatchInput,
@@ -26,7 +25,7 @@ from api.serializers.pin_input import (
 )
 from api.serializers.pins import created_pin_feature, pin_collection_page, pin_feature, pin_features
 from carto.errors import DomainError, InvalidInput, NotAllowed
-from carto.models import Pin, Territory, Theme
+from carto.models import Pin, Territory
 from carto.services import abuse
 from carto.services.pin_photos import photo_url, pin_photo_add
 from carto.services.pins import pin_submit
@@ -112,39 +111,18 @@ class PinListView(PinsAPIView):
         operation_id="pins_list",
         parameters=[
             OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (WGS84)"),
-            OpenApiParameter("theme", {"type": "string", "maxLength": 40}),
-            OpenApiParameter("kind", str, enum=list(Pin.Kind.values)),
-            OpenApiParameter("status", str, enum=[str(s) for s in Pin.VISIBLE_STATUSES]),
+            *PIN_FILTER_PARAMETERS,
             OpenApiParameter("territory", {"type": "string", "maxLength": 20}),
-            OpenApiParameter("since", {"type": "string", "format": "date-time"}),
             OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
         ],
         responses={200: FEATURE_COLLECTION},
     )
     def get(self, request):
         params = request.query_params
-        pins = Pin.objects.visible()
-        if bbox := parse_bbox(params.get("bbox")):
+        bbox = parse_bbox(params.get("bbox"))
+        pins = parse_pin_filter(params).apply(Pin.objects.visible())
+        if bbox:
             pins = pins.filter(public_location__intersects=bbox)
-        if theme := params.get("theme"):
-            found = Theme.objects.filter(slug=theme).first()
-            if found is None:
-                raise InvalidInput(
-                    "unknown_theme", "This theme does not exist.", fields={"theme": [theme[:60]]}
-                )
-            pins = pins.filter(Q(theme=found) | Q(theme__parent=found))
-        if kind := params.get("kind"):
-            if kind not in Pin.Kind.values:
-                raise InvalidInput(
-                    "invalid_kind", "kind must be need or proposal", fields={"kind": [kind[:60]]}
-                )
-            pins = pins.filter(kind=kind)
-        if status := params.get("status"):
-            if status not in Pin.VISIBLE_STATUSES:
-                raise InvalidInput(
-                    "invalid_status", "Unknown or non-public status.", fields={"status": [status[:60]]}
-                )
-            pins = pins.filter(status=status)
         if code := params.get("territory"):
             territory = Territory.objects.filter(code=code).first()
             if territory is None:
@@ -152,8 +130,6 @@ class PinListView(PinsAPIView):
                     "unknown_territory", "No territory has this code.", fields={"territory": [code[:60]]}
                 )
             pins = pins.in_territory(territory)
-        if since := parse_since(params.get("since")):
-            pins = pins.filter(created_at__gte=since)
         page = _page_number(params.get("page"))
 
         size = settings.CARTO_PINS_PAGE_SIZE

@@ -7,32 +7,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import parse_bbox, parse_int
-from api.schema import FEATURE_COLLECTION
-from api.tiles import parse_pin_filters
+from api.params import parse_bbox, parse_int, parse_pin_filter
+from api.schema import FEATURE_COLLECTION, PIN_FILTER, PIN_FILTER_PARAMETERS
 from carto.errors import InvalidInput
-from carto.stats.comparisons import LEVEL_FIELDS, StatsFilters, territories_compare, territory_stats
+from carto.pin_filter import PinFilter
+from carto.stats.comparisons import LEVEL_FIELDS, territories_compare, territory_stats
 from carto.stats.grid import AGGREGATE_MAX_ZOOM
 from carto.stats.heatmaps import hexbins
 from carto.stats.series import territories_series
 
-FILTER_PARAMETERS = [
-    OpenApiParameter("theme", str, description="a theme or a group of themes (slug)"),
-    OpenApiParameter("kind", str, enum=["need", "proposal"]),
-    OpenApiParameter("since", str, description="ISO date or datetime (inclusive)"),
-    OpenApiParameter("until", str, description="ISO date or datetime (exclusive)"),
-]
 
-
-def stats_filters(params) -> StatsFilters:
-    """The statistics' filters from the query string (theme, kind, since, until), each bad value a 400."""
-    filters = parse_pin_filters(params)
-    return StatsFilters(
-        theme_ids=filters.theme_ids, kind=filters.kind, since=filters.since, until=filters.until
-    )
-
-
-def period_json(filters: StatsFilters) -> dict:
+def period_json(filters: PinFilter) -> dict:
     return {
         "since": filters.since.isoformat() if filters.since else None,
         "until": filters.until.isoformat() if filters.until else None,
@@ -46,11 +31,11 @@ class TerritoryStatsView(APIView):
         responses={200: {"type": "object"}},
         parameters=[
             OpenApiParameter("level", str, enum=list(LEVEL_FIELDS), required=True),
-            *FILTER_PARAMETERS,
+            *PIN_FILTER_PARAMETERS,
         ],
     )
     def get(self, request):
-        filters = stats_filters(request.query_params)
+        filters = parse_pin_filter(request.query_params)
         level = request.query_params.get("level", "")
         rows = territory_stats(level=level, filters=filters)
         return Response({"level": level, "period": period_json(filters), "territories": rows})
@@ -69,11 +54,11 @@ class CompareView(APIView):
                 enum=["month"],
                 description="month: each territory's pins per month too (the period's months, at most 36)",
             ),
-            *FILTER_PARAMETERS,
+            *PIN_FILTER_PARAMETERS,
         ],
     )
     def get(self, request):
-        filters = stats_filters(request.query_params)
+        filters = parse_pin_filter(request.query_params)
         codes = request.query_params.get("territories", "").split(",")
         series = request.query_params.get("series") or None
         if series not in (None, "month"):
@@ -96,8 +81,8 @@ class HexbinView(APIView):
             OpenApiParameter(
                 "bbox", str, description="minlon,minlat,maxlon,maxlat (WGS84); default: the Métropole"
             ),
-            OpenApiParameter("theme", str),
-            OpenApiParameter("kind", str),
+            PIN_FILTER["theme"],
+            PIN_FILTER["kind"],
             OpenApiParameter("since", str, description="rounded down to the first day of its month"),
         ],
     )
@@ -110,13 +95,7 @@ class HexbinView(APIView):
             code="invalid_zoom",
         )
         bbox = parse_bbox(request.query_params.get("bbox"))
-        filters = parse_pin_filters(request.query_params)
-        body = hexbins(
-            zoom=zoom,
-            bbox=bbox.extent if bbox else None,
-            theme_ids=filters.theme_ids,
-            kind=filters.kind,
-            since=filters.since,
-        )
+        pin_filter = parse_pin_filter(request.query_params)
+        body = hexbins(zoom=zoom, bbox=bbox.extent if bbox else None, pin_filter=pin_filter)
         # Numbers and geometry only, serialised by the database: no text to escape.
         return HttpResponse(body, content_type="application/json")

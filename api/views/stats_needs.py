@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import parse_int
+from api.params import parse_int, parse_pin_filter
+from api.schema import PIN_FILTER_PARAMETERS
 from api.serializers.clusters import response_public
-from api.views.stats import FILTER_PARAMETERS, stats_filters
 from carto.stats.needs import DEFAULT_DAYS, TOP_NEEDS, territory_needs
 
 MAX_NEEDS = 20
@@ -22,7 +22,7 @@ class NeedsView(APIView):
     @extend_schema(
         responses={200: {"type": "object"}},
         parameters=[
-            *FILTER_PARAMETERS,
+            *PIN_FILTER_PARAMETERS,
             OpenApiParameter(
                 "limit", int, description=f"needs listed, 1 to {MAX_NEEDS} (default {TOP_NEEDS})"
             ),
@@ -30,7 +30,7 @@ class NeedsView(APIView):
         description=f"Without `since`, the period is the last {DEFAULT_DAYS} days.",
     )
     def get(self, request, code: str):
-        filters = stats_filters(request.query_params)
+        filters = parse_pin_filter(request.query_params)
         limit = parse_int(
             request.query_params.get("limit"), "limit", default=TOP_NEEDS, minimum=1, maximum=MAX_NEEDS
         )

@@ -8,12 +8,11 @@ transformed to 3857.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
 
-from carto.models import Pin
+from carto.pin_filter import NO_FILTER, PinFilter, filter_sql
 from carto.stats.grid import (
     AGGREGATE_MIN_ZOOM,
     CELL_BITS,
@@ -28,10 +27,11 @@ BUFFER = 64
 # A z13+ tile over the densest quartier keeps at most this many pins (the most supported first): about
 # 20 bytes each, so a full tile stays far under 500 KB.
 FEATURE_CAP = 5000
+PIN_FILTER_SQL = filter_sql("p")
 
 # Pins of one tile, public fields only. The envelope is widened by the buffer before the index filter so
 # points drawn in the buffer of a neighbouring tile are not lost.
-PIN_POINTS_SQL = """
+PIN_POINTS_SQL = f"""
 WITH b AS (
   SELECT env, ST_Transform(ST_Expand(env, (ST_XMax(env) - ST_XMin(env)) * %(buffer)s / %(extent)s), 2154) AS box
   FROM (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env) e
@@ -41,14 +41,11 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
          ST_AsMVTGeom(ST_Transform(p.public_location, 3857), b.env, %(extent)s, %(buffer)s, true) AS geom
   FROM carto_pin p JOIN carto_theme th ON th.id = p.theme_id, b
   WHERE p.public_location && b.box
-    AND p.status = ANY(%(statuses)s::text[])
-    AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
-    AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
-    AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
+    AND {PIN_FILTER_SQL}
   ORDER BY p.support_count DESC, p.id DESC
   LIMIT %(cap)s
 ) t
-"""
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
 
 # Low zooms: the stored cells of the tile (CELLS_PER_TILE² at most), one feature per cell at its centroid.
 # Below AGGREGATE_MIN_ZOOM the finest stored cells are regrouped (`shift` bits coarser).
@@ -76,8 +73,8 @@ PIN_CELLS_SQL = cells_sql(PIN_CELLS_TEMPLATE, filtered=True)
 PIN_TOTAL_CELLS_SQL = cells_sql(PIN_CELLS_TEMPLATE, filtered=False)
 
 
-# Low zooms with a status filter (not part of the cell key): the same grid, computed from the pins.
-PIN_LIVE_CELLS_SQL = """
+# Low zooms with a status or `until` filter (not part of the cell key): the same grid, computed from the pins.
+PIN_LIVE_CELLS_SQL = f"""
 WITH b AS (SELECT env, ST_Transform(env, 2154) AS box FROM (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env) e)
 SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
   SELECT g.n::int AS count,
@@ -90,17 +87,14 @@ SELECT ST_AsMVT(t.*, 'pins', %(extent)s, 'geom') FROM (
       SELECT ST_Transform(p.public_location, 3857) AS g
       FROM carto_pin p, b
       WHERE p.public_location && b.box
-        AND p.status = ANY(%(statuses)s::text[])
-        AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
-        AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
-        AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
+        AND {PIN_FILTER_SQL}
       OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
     ) q
     GROUP BY 1, 2
   ) g, b
   WHERE g.cx BETWEEN %(cx0)s AND %(cx1)s AND g.cy BETWEEN %(cy0)s AND %(cy1)s
 ) t
-"""
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
 
 # The background map without any external tile server: communes, EPT and arrondissements outlines.
 TERRITORY_SQL = """
@@ -131,11 +125,7 @@ class PinTileQuery:
     z: int
     x: int
     y: int
-    theme_ids: tuple[int, ...] | None = None
-    kind: str | None = None
-    statuses: tuple[str, ...] | None = None  # None: every visible status
-    since: dt.datetime | None = None
-    month: dt.date | None = None  # `since` rounded down to its month, for the stored cells
+    pin_filter: PinFilter = NO_FILTER
 
     def sql_and_params(self, *, aggregated: bool) -> tuple[str, dict]:
         """The statement and its parameters (bench/tiles.py runs the same pair bare through psycopg)."""
@@ -145,11 +135,7 @@ class PinTileQuery:
             "y": self.y,
             "extent": EXTENT,
             "buffer": BUFFER,
-            "themes": list(self.theme_ids) if self.theme_ids else None,
-            "kind": self.kind,
-            "statuses": list(self.statuses or Pin.VISIBLE_STATUSES),
-            "since": self.since,
-            "month": self.month,
+            **self.pin_filter.sql_params(),
             "cap": FEATURE_CAP,
             "half": WORLD_HALF,
             "size": cell_size(self.z),
@@ -171,9 +157,9 @@ class PinTileQuery:
         )
         if not aggregated:
             return PIN_POINTS_SQL, params
-        if self.statuses is not None:
+        if not self.pin_filter.stored_cells_answer(exact_since=False):
             return PIN_LIVE_CELLS_SQL, params
-        if self.theme_ids is None and self.kind is None and self.month is None:
+        if not self.pin_filter.stored_keys_set:
             return PIN_TOTAL_CELLS_SQL, params
         return PIN_CELLS_SQL, params
 

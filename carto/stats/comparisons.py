@@ -13,7 +13,6 @@ statement (bench/stats.py: the statement alone was 1.5 ms at 100 k pins, Django'
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connections, router
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from carto.errors import InvalidInput
 from carto.models import Pin, Territory
+from carto.pin_filter import PinFilter, filter_sql
 from carto.stats.map_version import cached_by_map_version
 
 SMALL_COUNT = 5
@@ -42,12 +42,18 @@ REQUEST_SQL = """(
   SELECT %(statuses)s::text[] AS statuses, %(themes)s::int[] AS themes, %(kind)s::text AS kind,
          %(start)s::timestamptz AS start, %(since)s::timestamptz AS since, %(until)s::timestamptz AS until
 ) f"""
-# The pins counted, from `start`: the start of the previous period when there is a trend, else of the period.
-PINS_WHERE_SQL = """p.status = ANY(f.statuses)
-    AND (f.themes IS NULL OR p.theme_id = ANY(f.themes))
-    AND (f.kind IS NULL OR p.kind = f.kind)
-    AND (f.start IS NULL OR p.created_at >= f.start)
-    AND (f.until IS NULL OR p.created_at < f.until)"""
+# The pins counted (carto.pin_filter, its values read from `f`), from `start`: the start of the previous period
+# when there is a trend, else of the period.
+PINS_WHERE_SQL = filter_sql(
+    "p",
+    values={
+        "statuses": "f.statuses",
+        "themes": "f.themes",
+        "kind": "f.kind",
+        "since": "f.start",
+        "until": "f.until",
+    },
+)
 # The period's pins and supports, and the previous period's pins (none without `since`).
 COUNTS_SQL = """count(*) FILTER (WHERE f.since IS NULL OR p.created_at >= f.since) AS pins,
     coalesce(sum(p.support_count) FILTER (WHERE f.since IS NULL OR p.created_at >= f.since), 0) AS supports,
@@ -113,14 +119,6 @@ def per_1000(n: int, population: int | None) -> float | None:
     return round(n * 1000 / population, 6)
 
 
-@dataclass(frozen=True)
-class StatsFilters:
-    theme_ids: tuple[int, ...] | None = None
-    kind: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-
-
 @dataclass
 class Counted:
     """One territory and its counts, gathered from the statement's rows (one per theme)."""
@@ -133,21 +131,13 @@ class Counted:
     previous: int = 0
 
 
-def request_params(filters: StatsFilters) -> dict:
-    """The values REQUEST_SQL binds, from the filters (`start`: where the previous period begins)."""
+def request_params(filters: PinFilter) -> dict:
+    """The values REQUEST_SQL binds, from the filter (`start`: where the previous period begins)."""
     start = filters.since
     if filters.since:
         # The previous period has the same length and ends where this one starts; `until` defaults to now.
         start = filters.since - ((filters.until or timezone.now()) - filters.since)
-    return {
-        "statuses": list(Pin.VISIBLE_STATUSES),
-        "themes": list(filters.theme_ids) if filters.theme_ids else None,
-        "kind": filters.kind,
-        "start": start,
-        "since": filters.since,
-        "until": filters.until,
-        "metropole": Territory.Kind.METROPOLE.value,
-    }
+    return {**filters.sql_params(), "start": start, "metropole": Territory.Kind.METROPOLE.value}
 
 
 def fetch_all(sql: str, params: dict) -> list[tuple]:
@@ -200,16 +190,15 @@ def stats_row(territory: Counted, *, trend: bool) -> dict:
     }
 
 
-def _cached(key: str, filters: StatsFilters, build):
-    """`build()`, kept for the map version when the filters fix the answer (counts of visible pins and their
+def _cached(key: str, filters: PinFilter, build):
+    """`build()`, kept for the map version when the filter fixes the answer (counts of visible pins and their
     supports, which every write to them bumps). A `since` without `until` ends now: computed every time."""
     if filters.since and not filters.until:
         return build()
-    period = (filters.theme_ids, filters.kind, filters.since, filters.until)
-    return cached_by_map_version(f"{key}:{period}", build)
+    return cached_by_map_version(f"{key}:{filters!r}", build)
 
 
-def territory_stats(*, level: str, filters: StatsFilters) -> list[dict]:
+def territory_stats(*, level: str, filters: PinFilter) -> list[dict]:
     """Statistics for every territory of a level (commune, ept, arrondissement, qpv), ordered by code."""
     if level not in LEVEL_FIELDS:
         raise InvalidInput(
@@ -223,7 +212,7 @@ def territory_stats(*, level: str, filters: StatsFilters) -> list[dict]:
     return [stats_row(territory, trend=bool(filters.since)) for territory in counted.values()]
 
 
-def territories_compare(*, codes: list[str], filters: StatsFilters) -> list[dict]:
+def territories_compare(*, codes: list[str], filters: PinFilter) -> list[dict]:
     """Statistics of the given territories (any levels), side by side in the order given."""
     codes = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
     if not codes or len(codes) > MAX_COMPARED:

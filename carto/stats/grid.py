@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from carto.pin_filter import filter_sql
+
 # Half the width of the Web Mercator world, in metres (EPSG:3857 bounds).
 WORLD_HALF = 20037508.342789244
 # A tile at zoom z is split into CELLS_PER_TILE × CELLS_PER_TILE cells (16 px cells on a 256 px tile):
@@ -67,10 +69,8 @@ def cell_of(x: float, y: float, zoom: int) -> tuple[int, int]:
     return math.floor((x + WORLD_HALF) / size), math.floor((WORLD_HALF - y) / size)
 
 
-CELL_FILTERS = """
-    AND (%(themes)s::int[] IS NULL OR c.theme_id = ANY(%(themes)s::int[]))
-    AND (%(kind)s::text IS NULL OR c.kind = %(kind)s::text)
-    AND (%(month)s::date IS NULL OR c.month >= %(month)s::date)"""
+# The pin filter on the stored cells (alias c): theme, kind, month (PinFilter.sql_params()).
+CELL_FILTERS = "\n    AND " + filter_sql("c", stored=True)
 
 
 def cells_sql(template: str, *, filtered: bool) -> str:

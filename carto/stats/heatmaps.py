@@ -6,14 +6,12 @@ this module rebuilds them from scratch and serves the hexbins. Writers still cal
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from carto.geo import API_SRID
 from carto.models import Pin
+from carto.pin_filter import NO_FILTER, PinFilter, filter_sql
 from carto.stats.comparisons import SMALL_COUNT, SUPPRESSED
 from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
@@ -101,16 +99,9 @@ FROM (
   HAVING sum(h.count) > 0
 ) s
 """
-_HEX_FILTERS = """    AND (%(themes)s::int[] IS NULL OR h.theme_id = ANY(%(themes)s::int[]))
-    AND (%(kind)s::text IS NULL OR h.kind = %(kind)s::text)
-    AND (%(month)s::date IS NULL OR h.month >= %(month)s::date)"""
+_HEX_FILTERS = "    AND " + filter_sql("h", stored=True)
 _HEXBINS_SQL = _HEXBINS_TEMPLATE.replace("{table}", "carto_pin_hex").replace("{filters}", _HEX_FILTERS)
 _HEXBINS_TOTAL_SQL = _HEXBINS_TEMPLATE.replace("{table}", "carto_pin_hex_total").replace("{filters}", "")
-
-
-def month_of(moment: dt.datetime) -> dt.date:
-    """First day of the month of `moment`, in the server's time zone (the month key of the cells)."""
-    return timezone.localtime(moment).date().replace(day=1)
 
 
 @transaction.atomic
@@ -149,9 +140,7 @@ def hexbins_query(
     *,
     zoom: int,
     bbox: tuple[float, float, float, float] | None = None,
-    theme_ids: tuple[int, ...] | None = None,
-    kind: str | None = None,
-    since: dt.datetime | None = None,
+    pin_filter: PinFilter = NO_FILTER,
     totals: bool = True,
 ) -> tuple[str, dict]:
     """The (SQL, parameters) that hexbins() runs: also run bare by bench/stats.py.
@@ -168,38 +157,35 @@ def hexbins_query(
         "i1": i1,
         "j0": j0,
         "j1": j1,
-        "themes": list(theme_ids) if theme_ids else None,
-        "kind": kind,
-        "month": month_of(since) if since else None,
+        **pin_filter.sql_params(),
         "api": API_SRID,
         "small": SMALL_COUNT,
         "suppressed": SUPPRESSED,
     }
-    unfiltered = not theme_ids and kind is None and since is None
-    return (_HEXBINS_TOTAL_SQL if totals and unfiltered else _HEXBINS_SQL), params
+    return (_HEXBINS_TOTAL_SQL if totals and not pin_filter.stored_keys_set else _HEXBINS_SQL), params
 
 
 def hexbins(
     *,
     zoom: int,
     bbox: tuple[float, float, float, float] | None = None,
-    theme_ids: tuple[int, ...] | None = None,
-    kind: str | None = None,
-    since: dt.datetime | None = None,
+    pin_filter: PinFilter = NO_FILTER,
 ) -> str:
     """Stored hexagons at `zoom` meeting a WGS84 box (default: the Métropole), as GeoJSON text.
 
     Below AGGREGATE_MIN_ZOOM the hexagons of that zoom are served (the body's `zoom` says which).
-    Summed over kinds and months unless filtered; `since` has month granularity here (rounded down to the
-    first day of its month). Counts below 5 are suppressed ("<5"), as in every aggregate. Kept for the map
-    version (the aggregates change only with it).
+    Summed over kinds and months unless filtered. The hexagons are kept per theme, kind and month of every
+    visible status: `since` has month granularity here (rounded down to the first day of its month), and the
+    filter's `statuses` and `until` are not read. Counts below 5 are suppressed ("<5"), as in every
+    aggregate. Kept for the map version (the aggregates change only with it).
     """
-    sql, params = hexbins_query(zoom=zoom, bbox=bbox, theme_ids=theme_ids, kind=kind, since=since)
+    sql, params = hexbins_query(zoom=zoom, bbox=bbox, pin_filter=pin_filter)
 
     def build() -> str:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
 
+    # Keyed by what the statement reads: the hexagon range and the filter on the stored keys.
     key = f"hexbins:{params['zoom']}:{params['i0']}:{params['i1']}:{params['j0']}:{params['j1']}"
-    return cached_by_map_version(f"{key}:{params['themes']}:{kind}:{params['month']}", build)
+    return cached_by_map_version(f"{key}:{params['themes']}:{params['kind']}:{params['month']}", build)

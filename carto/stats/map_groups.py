@@ -7,9 +7,9 @@ import math
 
 from django.contrib.gis.gdal import OGRGeometry
 from django.db import connection
-from django.utils import timezone
 
 from carto.geo import API_SRID, STORAGE_SRID, transform_between
+from carto.pin_filter import NO_FILTER, PinFilter, filter_sql
 from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
     AGGREGATE_MIN_ZOOM,
@@ -24,10 +24,12 @@ from carto.stats.grid import (
 # Map groups are four times wider than heatmap cells: 64 px on a 256 px tile (supercluster's default
 # radius of 40 px on 512 px tiles, about the same on screen).
 GROUP_BITS = 2
+# The pins a request keeps (carto.pin_filter), in both statements: the pin-by-pin one and the stored cells' border.
+PIN_FILTER_SQL = filter_sql("p")
 
 # Grid clustering of the visible pins in a box. Every pin falls in exactly one cell, so the counts sum to
 # the number of visible pins in the box (the box test is ST_Intersects on the GiST-indexed public location).
-_GROUPS_SQL = """
+_GROUPS_SQL = f"""
 WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g)
 SELECT n::int, ST_X(c), ST_Y(c) FROM (
   SELECT count(*) AS n,
@@ -36,17 +38,13 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
     SELECT ST_Transform(p.public_location, 3857) AS g
     FROM carto_pin p, box
     WHERE ST_Intersects(p.public_location, box.g)
-      AND p.status = ANY(%(statuses)s::text[])
-      AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
-      AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
-      AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
-      AND (%(until)s::timestamptz IS NULL OR p.created_at < %(until)s::timestamptz)
+      AND {PIN_FILTER_SQL}
     OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
   ) q
   GROUP BY floor((ST_X(q.g) + %(half)s) / %(size)s), floor((%(half)s - ST_Y(q.g)) / %(size)s)
 ) s
 ORDER BY n DESC, 2, 3
-"""
+"""  # noqa: S608 (constant fragments spliced; every value is bound)
 
 
 # Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer). The box B is the WGS84
@@ -99,10 +97,7 @@ edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
                       (ST_MakeEnvelope(%(ix1)s, %(iy0)s, %(bx1)s, %(iy1)s, 2154))) AS strip (e)
     JOIN carto_pin p ON p.public_location && strip.e
     WHERE ST_Intersects(p.public_location, box.g)
-      AND p.status = ANY(%(statuses)s::text[])
-      AND (%(themes)s::int[] IS NULL OR p.theme_id = ANY(%(themes)s::int[]))
-      AND (%(kind)s::text IS NULL OR p.kind = %(kind)s::text)
-      AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
+      AND {PIN_FILTER_SQL}
   ) q
 ),
 raw AS (
@@ -125,7 +120,8 @@ ORDER BY n DESC, 2, 3
 def _stored_template(rings: int) -> str:
     """The statement with the core's inner part and `rings` rings (constant fragments, values bound)."""
     parts = [_CORE_SQL, *(_RING_SQL.replace("{n}", str(n)) for n in range(rings))]
-    return _GROUPS_STORED_TEMPLATE.replace("{stored}", "\n  UNION ALL".join(parts))
+    statement = _GROUPS_STORED_TEMPLATE.replace("{PIN_FILTER_SQL}", PIN_FILTER_SQL)
+    return statement.replace("{stored}", "\n  UNION ALL".join(parts))
 
 
 # Filters: rings at AGGREGATE_MAX_ZOOM only (carto_pin_cell); none: at TOTALS_RIM_ZOOM too.
@@ -171,21 +167,6 @@ def _signed_distance(point, a, b) -> float:
 def _inside(point, a, b, margin: float) -> bool:
     """Whether `point` lies at least `margin` to the left of the line a → b (B's inside, counterclockwise)."""
     return _signed_distance(point, a, b) >= margin
-
-
-def _is_month_start(moment) -> bool:
-    local = timezone.localtime(moment)
-    return local == local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def stored_cells_apply(*, zoom: int, statuses, since, until) -> bool:
-    """Whether the stored cells can answer: low zoom, every visible status, `since` on a month start."""
-    return (
-        zoom <= AGGREGATE_MAX_ZOOM
-        and statuses is None
-        and until is None
-        and (since is None or _is_month_start(since))
-    )
 
 
 def _nested_cores(fine: int, core: tuple[int, int, int, int], coarser: tuple[int, ...]) -> list[tuple]:
@@ -299,49 +280,37 @@ def map_groups_in_box(
     *,
     bbox: tuple[float, float, float, float],
     zoom: int,
-    statuses: tuple[str, ...] | None = None,
-    theme_ids: tuple[int, ...] | None = None,
-    kind: str | None = None,
-    since=None,
-    until=None,
+    pin_filter: PinFilter = NO_FILTER,
     use_cells: bool = True,
 ) -> list[dict]:
     """Visible pins of a WGS84 box grouped per grid cell at `zoom`: count and centroid (lon, lat).
 
-    `statuses` None means every visible status. Up to AGGREGATE_MAX_ZOOM, and when the filters are ones the
-    stored cells carry (theme, kind, `since` on a month start), whole cells inside the box are read from
-    carto_pin_cell (carto_pin_cell_total without filters) and only the pins of the border are counted one by
-    one; `use_cells=False` forces the pin-by-pin statement (the reference the stored path must match exactly).
+    Up to AGGREGATE_MAX_ZOOM, and when the filter is one the stored cells carry (theme, kind, `since` on a
+    month start), whole cells inside the box are read from carto_pin_cell (carto_pin_cell_total without
+    filters) and only the pins of the border are counted one by one; `use_cells=False` forces the pin-by-pin
+    statement (the reference the stored path must match exactly).
     """
-    from carto.models import Pin
-
     minx, miny, maxx, maxy = bbox
     params = {
         "minx": minx,
         "miny": miny,
         "maxx": maxx,
         "maxy": maxy,
-        "statuses": list(statuses or Pin.VISIBLE_STATUSES),
-        "themes": list(theme_ids) if theme_ids else None,
-        "kind": kind,
-        "since": since,
-        "until": until,
+        **pin_filter.sql_params(),
         "half": WORLD_HALF,
         "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
     }
     sql = _GROUPS_SQL
     plan = None
-    unfiltered = not theme_ids and kind is None and since is None
-    if use_cells and stored_cells_apply(zoom=zoom, statuses=statuses, since=since, until=until):
+    unfiltered = not pin_filter.stored_keys_set
+    if use_cells and zoom <= AGGREGATE_MAX_ZOOM and pin_filter.stored_cells_answer(exact_since=True):
         if unfiltered:
             plan = _stored_plan(bbox, zoom, fine=TOTALS_RIM_ZOOM, rings=_TOTAL_RINGS)
         else:
             plan = _stored_plan(bbox, zoom)
     if plan is not None:
-        from carto.stats.heatmaps import month_of
-
         sql = _GROUPS_TOTAL_SQL if unfiltered else _GROUPS_STORED_SQL
-        params.update(plan, month=month_of(since) if since else None)
+        params.update(plan)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from carto.errors import DomainError
 from carto.models import Cluster, Pin, Response, ResponseLink, Territory
+from carto.pin_filter import PinFilter
 from carto.services.linking import linked
-from carto.stats.comparisons import LEVEL_FIELDS, StatsFilters, per_1000, suppress_small, trend_of
+from carto.stats.comparisons import LEVEL_FIELDS, per_1000, suppress_small, trend_of
 
 DEFAULT_DAYS = 90
 TOP_NEEDS = 8
@@ -57,17 +58,11 @@ def territory_or_404(code: str) -> Territory:
     return found
 
 
-def _pin_filters(prefix: str, territory: Territory, filters: StatsFilters, start: dt.datetime) -> Q:
+def _pin_filters(prefix: str, territory: Territory, filters: PinFilter, start: dt.datetime) -> Q:
     """Visible pins of the territory from the previous period's start, as a Q on `prefix` + pin field."""
-    q = Q(**{f"{prefix}status__in": Pin.VISIBLE_STATUSES, f"{prefix}created_at__gte": start})
+    q = Q(**{f"{prefix}status__in": Pin.VISIBLE_STATUSES}) & replace(filters, since=start).q(prefix)
     if territory.kind in LEVEL_FIELDS:  # the Métropole holds every pin
         q &= Q(**{f"{prefix}{LEVEL_FIELDS[territory.kind]}": territory.pk})
-    if filters.theme_ids:
-        q &= Q(**{f"{prefix}theme_id__in": filters.theme_ids})
-    if filters.kind:
-        q &= Q(**{f"{prefix}kind": filters.kind})
-    if filters.until:
-        q &= Q(**{f"{prefix}created_at__lt": filters.until})
     return q
 
 
@@ -76,7 +71,7 @@ def _periods(prefix: str, since: dt.datetime) -> tuple[Q, Q]:
     return Q(**{f"{prefix}created_at__gte": since}), Q(**{f"{prefix}created_at__lt": since})
 
 
-def territory_needs(*, code: str, filters: StatsFilters, limit: int = TOP_NEEDS) -> NeedsBoard:
+def territory_needs(*, code: str, filters: PinFilter, limit: int = TOP_NEEDS) -> NeedsBoard:
     """The state of needs of a territory over the period (default: the last DEFAULT_DAYS days)."""
     territory = territory_or_404(code)
     since = filters.since or (filters.until or timezone.now()) - dt.timedelta(days=DEFAULT_DAYS)

@@ -13,12 +13,12 @@ import re
 
 from carto.errors import DomainError
 from carto.models import Territory
+from carto.pin_filter import PinFilter
 from carto.stats.comparisons import (
     COUNTS_SQL,
     PINS_WHERE_SQL,
     REQUEST_SQL,
     Counted,
-    StatsFilters,
     fetch_all,
     request_params,
     stats_row,
@@ -52,7 +52,7 @@ def qpv_or_404(code: str) -> Territory:
     return qpv
 
 
-def qpv_versus_commune(*, code: str, filters: StatsFilters) -> dict:
+def qpv_versus_commune(*, code: str, filters: PinFilter) -> dict:
     """The QPV's statistics beside those of the rest of its commune(s), and the ratio of their rates."""
     qpv = qpv_or_404(code)
     communes = list(qpv.communes.order_by("code"))

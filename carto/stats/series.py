@@ -12,11 +12,11 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from carto.pin_filter import PinFilter, month_of
 from carto.stats.comparisons import (
     LEVEL_FIELDS,
     PINS_WHERE_SQL,
     REQUEST_SQL,
-    StatsFilters,
     fetch_all,
     per_1000,
     request_params,
@@ -48,19 +48,15 @@ WHERE t.code = ANY(%(codes)s::text[])
 """  # noqa: S608 (constant fragments spliced; every value is bound)
 
 
-def _month(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date().replace(day=1)
-
-
 def _add_months(month: dt.date, n: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + n
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def series_months(filters: StatsFilters) -> list[dt.date]:
+def series_months(filters: PinFilter) -> list[dt.date]:
     """The months a series covers (first days, server time zone): the period's, at most MAX_MONTHS."""
-    last = _month(filters.until - dt.timedelta(microseconds=1) if filters.until else timezone.now())
-    first = _month(filters.since) if filters.since else _add_months(last, 1 - DEFAULT_MONTHS)
+    last = month_of(filters.until - dt.timedelta(microseconds=1) if filters.until else timezone.now())
+    first = month_of(filters.since) if filters.since else _add_months(last, 1 - DEFAULT_MONTHS)
     first = max(first, _add_months(last, 1 - MAX_MONTHS))
     months: list[dt.date] = []
     while first <= last:
@@ -69,7 +65,7 @@ def series_months(filters: StatsFilters) -> list[dt.date]:
     return months
 
 
-def territories_series(*, codes: list[str], filters: StatsFilters) -> dict[str, list[dict]]:
+def territories_series(*, codes: list[str], filters: PinFilter) -> dict[str, list[dict]]:
     """{code: [{"month": "2025-03", "pins", "per_1000"}, …]} for known territory codes, every month listed."""
     months = series_months(filters)
     if not months:

@@ -76,11 +76,12 @@ STORED_BOXES = (METROPOLE_BBOX, "2.35,48.85,2.40,48.90", "2.30,48.86,2.50,48.95"
 
 
 def both_paths(bbox: str, zoom: int, **filters) -> tuple[list, list]:
+    from carto.pin_filter import PinFilter
     from carto.stats.map_groups import map_groups_in_box
 
     box = tuple(float(v) for v in bbox.split(","))
-    stored = map_groups_in_box(bbox=box, zoom=zoom, **filters)
-    raw = map_groups_in_box(bbox=box, zoom=zoom, use_cells=False, **filters)
+    stored = map_groups_in_box(bbox=box, zoom=zoom, pin_filter=PinFilter(**filters))
+    raw = map_groups_in_box(bbox=box, zoom=zoom, use_cells=False, pin_filter=PinFilter(**filters))
     return stored, raw
 
 

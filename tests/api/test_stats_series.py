@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from carto.models import Pin
-from carto.stats.comparisons import StatsFilters
+from carto.pin_filter import PinFilter
 from carto.stats.series import MAX_MONTHS, series_months
 from tests.api.test_stats import BONDY_POPULATION, QueryLog
 from tests.factories import BELLEVILLE, BONDY, make_pin
@@ -63,7 +63,7 @@ def test_the_series_covers_the_period_asked_and_sums_to_its_count(client):
 
 def test_a_long_period_keeps_its_last_36_months():
     now = timezone.now()
-    months = series_months(StatsFilters(since=now - dt.timedelta(days=3650)))
+    months = series_months(PinFilter(since=now - dt.timedelta(days=3650)))
     assert len(months) == MAX_MONTHS
     assert months[-1] == timezone.localdate().replace(day=1)
 
