@@ -19,7 +19,7 @@ Server: config/gunicorn.py with CARTO_WORKERS=2 (threads, timeouts, max_requests
 server-side tile cache as in production (per-process, CARTO_TILE_CACHE_SECONDS default), access log off. The
 hourly write throttles (CARTO_THROTTLE_DEVICE/IP/AREA_PER_HOUR) are raised to 1,000,000 for the server under
 test: every create comes from 127.0.0.1 and one area, the production limits would refuse them after a few
-seconds. Database: CARTO_BENCH_DATABASE (default bench_load, never the dev database) on the project-local
+seconds (and the hold for review of new devices' pins per network is raised likewise). Database: CARTO_BENCH_DATABASE (default bench_load, never the dev database) on the project-local
 cluster, generated once by bench/generate_pins.py's SQL (100 k pins + 200 duplicate groups); the aggregates
 (tile cells) are rebuilt before each run and the pins created by the run are deleted after it.
 
@@ -511,6 +511,8 @@ def main() -> None:
         CARTO_THROTTLE_DEVICE_PER_HOUR="1000000",
         CARTO_THROTTLE_IP_PER_HOUR="1000000",
         CARTO_THROTTLE_AREA_PER_HOUR="1000000",
+        # Likewise the hold for review of new devices' pins on one network (all clients are 127.0.0.1).
+        CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK="1000000",
     )
     env.pop("DATABASE_REPLICA_URLS", None)
 
