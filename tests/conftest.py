@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,19 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import setup_databases, teardown_databases
 from pytest_django.live_server_helper import LiveServer
 
 # Tables written by tests that need committed data (concurrency, live server): emptied after each such test.
 # Reference data (territories, themes, actors) is loaded once and never touched.
 VOLATILE_TABLES = [
+    # The job queue first, in the order the worker's own transactions lock it (a periodic defer writes
+    # periodic_defers, then jobs, then events): truncating in another order deadlocked with the worker.
+    # A job left by one test must not run against the next test's pins.
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_events",
     "carto_support",
     "carto_pinphoto",
     "carto_writecounter",
@@ -45,10 +52,6 @@ VOLATILE_TABLES = [
     "carto_comment",
     "carto_apikey",
     "carto_usedlink",
-    # The job queue: a job left by one test must not run against the next test's pins.
-    "procrastinate_periodic_defers",
-    "procrastinate_events",
-    "procrastinate_jobs",
 ]
 
 
@@ -140,12 +143,27 @@ def _empty_volatile_tables() -> None:
 
     existing = set(connection.introspection.table_names())
     tables = [t for t in VOLATILE_TABLES if t in existing]
+    # A clustering job in hand locks the cluster tables in its statements' order: let the worker finish
+    # it first (at most 15 s), then truncate; a deadlock left over is retried.
+    deadline = time.monotonic() + 15
     with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")
+            if not cursor.fetchone()[0]:
+                break
+            time.sleep(0.1)
         # Cluster ids are never reused, as in production: the job worker (another process) keeps the
         # cluster means it has seen, and would take a new cluster for a former one with the same id.
         cursor.execute("SELECT last_value FROM carto_cluster_id_seq")
         (last_cluster,) = cursor.fetchone()
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")  # noqa: S608 (fixed names)
+        for attempt in range(5):
+            try:
+                cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")  # noqa: S608 (fixed names)
+                break
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
         cursor.execute("SELECT setval('carto_cluster_id_seq', %s)", [last_cluster])
     e5.CACHE.reset()  # this process's cluster means (the live server's similar search reads them)
 
