@@ -34,3 +34,15 @@ def test_the_dockerfile_is_multi_stage_non_root_with_a_healthcheck_and_static_fi
     assert "collectstatic" in text
     compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert compose.count("build: .") >= 1 and "python:3.11-slim" not in compose
+
+
+def test_compose_runs_the_job_worker_with_the_web_service_settings():
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    worker = services["worker"]
+    assert worker["command"][-2:] == ["procrastinate", "worker"]
+    # Same image, settings and database as web: the queue is a table of that database.
+    assert worker["image"] == services["web"]["image"]
+    assert worker["environment"] == services["web"]["environment"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
