@@ -107,6 +107,7 @@ def test_offline_pins_wait_with_how_many_wait_then_leave_when_the_network_return
     page.locator("#mine-open").tap()
     page.wait_for_selector('#mine-queue[data-waiting="3"]')
     assert page.locator('#mine-queue svg[data-icon="queued"]').count() == 1
+    assert page.locator("#mine-queue").text_content().startswith("3 en attente de réseau")
     assert Pin.objects.count() == 0
 
     context.set_offline(False)
@@ -115,6 +116,29 @@ def test_offline_pins_wait_with_how_many_wait_then_leave_when_the_network_return
         assert time.monotonic() < deadline, "the queue did not empty"
         time.sleep(0.2)
     assert Pin.objects.count() == 3
+
+
+def test_waiting_pins_are_counted_in_arabic_plural_forms(phone):
+    """Arabic counts have six forms (CLDR): two pins are a dual, three a "few" (بلاغات)."""
+    page = phone().new_page()
+    open_home(page)
+    page.evaluate('async () => (await import("/static/frontend/i18n.js")).setLanguage("ar")')
+    # The network drops every POST (the catalogue was fetched before): the pins wait on the phone.
+    page.route("**/api/pins/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    badges = []
+    for place, theme, text in (
+        (PARIS_20E, "logement", "المصعد معطل منذ ثلاثة أسابيع"),
+        (MONTREUIL, "securite", "الشارع مظلم جدا في الليل"),
+        (MONTREUIL, "mobilite", "الحافلة لا تمر في المساء"),
+    ):
+        pin_a_need(page, place, theme, text)
+        badges.append(outcome(page)["badge"])
+        page.locator('#flow [data-action="close"]').first.tap()
+    assert badges == ["بلاغ واحد بانتظار الشبكة", "بلاغان بانتظار الشبكة", "3 بلاغات بانتظار الشبكة"]
+    page.locator("#mine-open").tap()
+    page.wait_for_selector('#mine-queue[data-waiting="3"]')
+    assert page.locator("#mine-queue").text_content().startswith("3 بلاغات بانتظار الشبكة")
+    assert Pin.objects.count() == 0
 
 
 def test_a_pin_held_for_review_says_so_with_its_own_pictogram(phone, shot):

@@ -1,7 +1,7 @@
 // The resident's 3 steps — where, what, a few words — then similar pins first (and how many say the same
 // elsewhere in the Métropole), then the confirmation.
 import { getSimilar, support } from "./api.js";
-import { clusterSentence, lang, peopleCount, t, themeEasy, themeLabel } from "./i18n.js";
+import { clusterSentence, lang, peopleCount, plural, t, themeEasy, themeLabel } from "./i18n.js";
 import { communeAt, icon, placeIcons } from "./map.js";
 import { remember } from "./mypins.js";
 import { setupNearLine, setupPlaceSearch } from "./places.js";
@@ -319,12 +319,12 @@ function renderOutcome(node, state, { waiting = 0, count = 0 } = {}) {
   const [name, key] = OUTCOMES[state];
   const word = document.createElement("span");
   word.className = "outcome-word";
-  word.textContent = t(key, { n: count });
+  word.textContent = t(key, { n: count, people: plural("count.people", count) });
   node.replaceChildren(icon(name, "icon outcome-icon"), word);
   if (state === "queued" && waiting > 0) {
     const badge = document.createElement("span");
     badge.className = "outcome-count";
-    badge.textContent = t("outcome.waiting", { n: waiting });
+    badge.textContent = t("outcome.waiting", { n: waiting, pins: plural("count.pins", waiting) });
     node.append(badge);
   }
   node.className = `outcome outcome-${state}`;

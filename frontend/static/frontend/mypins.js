@@ -1,6 +1,6 @@
 // "My pins": the ids this phone made (ids only, no account), their status from /api/pins/mine/.
 import { getMine } from "./api.js";
-import { lang, namesLine, peopleCount, t, themeLabel } from "./i18n.js";
+import { lang, namesLine, peopleCount, plural, t, themeLabel } from "./i18n.js";
 import { icon, statusMark } from "./map.js";
 import { pending } from "./queue.js";
 import { picto, theme } from "./themes.js";
@@ -18,7 +18,8 @@ export async function renderMine(section) {
   const list = section.querySelector("#mine-list");
   const waiting = (await pending()).length;
   const queue = section.querySelector("#mine-queue");
-  queue.replaceChildren(...(waiting ? [icon("queued"), document.createTextNode(t("mine.waiting", { n: waiting }))] : []));
+  const waitingText = t("mine.waiting", { n: waiting, pins: plural("count.pins", waiting) });
+  queue.replaceChildren(...(waiting ? [icon("queued"), document.createTextNode(waitingText)] : []));
   queue.dataset.waiting = String(waiting);
   list.replaceChildren();
   const ids = myIds();
@@ -28,7 +29,7 @@ export async function renderMine(section) {
   try {
     res = await getMine(ids);
   } catch {
-    queue.replaceChildren(...(waiting ? [icon("queued"), document.createTextNode(`${t("mine.waiting", { n: waiting })} · `)] : []),
+    queue.replaceChildren(...(waiting ? [icon("queued"), document.createTextNode(`${waitingText} · `)] : []),
       document.createTextNode(t("mine.offline")));
     return;
   }
