@@ -124,7 +124,9 @@ def test_waiting_pins_are_counted_in_arabic_plural_forms(phone):
     open_home(page)
     page.evaluate('async () => (await import("/static/frontend/i18n.js")).setLanguage("ar")')
     # The network drops every POST (the catalogue was fetched before): the pins wait on the phone.
-    page.route("**/api/pins/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    page.route(
+        "**/api/pins/", lambda route: route.abort() if route.request.method == "POST" else route.continue_()
+    )
     badges = []
     for place, theme, text in (
         (PARIS_20E, "logement", "المصعد معطل منذ ثلاثة أسابيع"),
