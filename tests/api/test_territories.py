@@ -4,7 +4,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from carto.models import Territory
+from carto.models import Territory, Theme
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,19 @@ def test_themes_come_with_pictograms_and_four_languages(client):
     assert printing["parent"] == "numerique"
     assert printing["pictogram_url"].endswith("pictograms/acceder-droits.svg")
     assert set(printing["labels"]) == {"fr", "en", "ar", "zh"}
+
+
+def test_themes_are_cacheable_and_an_edited_label_is_new_bytes(client):
+    first = client.get("/api/themes/")
+    assert first["Cache-Control"] == "public, max-age=300"
+    again = client.get("/api/themes/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    theme = Theme.objects.get(slug="logement")
+    theme.labels = {**theme.labels, "fr": "Logement et habitat"}
+    theme.save()
+    edited = client.get("/api/themes/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert edited.status_code == 200 and edited["ETag"] != first["ETag"]
+    assert next(t for t in edited.json() if t["slug"] == "logement")["labels"]["fr"] == "Logement et habitat"
 
 
 def test_the_openapi_schema_is_served_and_valid(client, tmp_path):
