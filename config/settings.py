@@ -248,7 +248,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"quiet_housekeeping": {"()": "config.log_filters.QuietHousekeeping"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["quiet_housekeeping"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("CARTO_LOG_LEVEL", default="INFO")},
     # Django's request logger prints the full path (with query string, which may hold coordinates).
     "loggers": {
