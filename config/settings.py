@@ -137,7 +137,11 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "delete_jobs": "successful",
     "shutdown_graceful_timeout": 10,
     "update_heartbeat_interval": CARTO_WORKER_HEARTBEAT_SECONDS,
-    "stalled_worker_timeout": 3 * CARTO_WORKER_HEARTBEAT_SECONDS,
+    # A starting worker deletes the rows of workers silent this long. A live worker whose row is deleted (its
+    # heartbeats failed while the database was away) can never fetch a job again (the jobs' worker_id foreign
+    # key), so only long-dead rows go; the jobs of a dead worker are requeued after 3 beats all the same
+    # (carto.tasks.recover_stalled, which reads heartbeats, not this).
+    "stalled_worker_timeout": 60 * CARTO_WORKER_HEARTBEAT_SECONDS,
 }
 # /readyz turns "unavailable" (queue "stuck") when the oldest due job has waited this long: no worker runs,
 # or the ones that run cannot keep up. A pin is normally clustered within 2 s (bench/load.py).

@@ -17,6 +17,8 @@ from django.db import OperationalError, connection
 from django.test.utils import setup_databases, teardown_databases
 from pytest_django.live_server_helper import LiveServer
 
+from tests.database import database_url
+
 # Tables written by tests that need committed data (concurrency, live server): emptied after each such test.
 # Reference data (territories, themes, actors) is loaded once and never touched.
 VOLATILE_TABLES = [
@@ -96,12 +98,6 @@ def server(django_db_setup, django_db_blocker, worker):
         live.stop()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgis://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def worker(django_db_setup, django_db_blocker):
     """The real job worker (`manage.py procrastinate worker`, a subprocess) on the test database.
@@ -109,7 +105,7 @@ def worker(django_db_setup, django_db_blocker):
     Whatever a live server or a committed test queues (clustering of new pins) runs there, as in production.
     """
     with django_db_blocker.unblock():
-        url = _database_url()
+        url = database_url()
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "DATABASE_URL": url, "CARTO_LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)

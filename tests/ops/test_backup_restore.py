@@ -15,6 +15,7 @@ from PIL import Image
 from psycopg import sql
 
 from carto.services.pin_photos import pin_photo_add
+from tests.database import database_url
 from tests.factories import BONDY, VILLENEUVE_LA_GARENNE, make_pin
 from tests.jobs import jobs_done
 
@@ -106,7 +107,7 @@ def test_a_backup_restores_to_an_identical_database_and_media_folder(
     s = connections["default"].settings_dict
     env = dict(
         os.environ,
-        DATABASE_URL=f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+        DATABASE_URL=database_url(),
         CARTO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         BACKUP_DIR=str(tmp_path / "backups"),
         RESTORE_DB=restore_db,
@@ -145,10 +146,9 @@ def test_a_backup_restores_to_an_identical_database_and_media_folder(
 
 
 def test_restore_refuses_to_overwrite_a_database_that_holds_tables(committed_db, tmp_path, restore_db):
-    s = connections["default"].settings_dict
     env = dict(
         os.environ,
-        DATABASE_URL=f"postgis://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+        DATABASE_URL=database_url(),
         CARTO_MEDIA_ROOT=str(tmp_path / "media"),
         BACKUP_DIR=str(tmp_path / "backups"),
         RESTORE_DB=restore_db,

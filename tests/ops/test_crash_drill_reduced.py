@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import connections
 
 from bench.drills.crash_replay import Chaos, broken, run_drill
+from tests.database import database_url
 
 PINS = 100
 # Kills keyed on progress, not on a timer: on a loaded 2-core machine a timer can kill each new worker before it
@@ -25,18 +26,12 @@ REDUCED = Chaos(
 )
 
 
-def _database_url() -> str:
-    db = connections["default"].settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def test_no_pin_is_lost_doubled_or_broken_when_workers_and_connections_die(committed_db):
     db = connections["default"].settings_dict
     # Never the development database (tests/conftest.py's django_db_setup creates the test one).
     assert db["NAME"] == db["TEST"]["NAME"], db["NAME"]
     # The pins are emptied by committed_db afterwards: keep=True spares the drill its own ORM clean-up.
-    result = run_drill(_database_url(), pins=PINS, clients=8, chaos=REDUCED, keep=True, keep_media=False)
+    result = run_drill(database_url(), pins=PINS, clients=8, chaos=REDUCED, keep=True, keep_media=False)
 
     summary = ", ".join(f"{k}={v}" for k, v in result.items())
     print(summary)  # the figures, with pytest -s

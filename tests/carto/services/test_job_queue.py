@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 
 from carto.models import Pin, PinCluster
+from tests.database import database_url
 from tests.factories import BELLEVILLE, BONDY, make_pin
 from tests.jobs import jobs_done, run_queued_jobs
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _jobs() -> list[tuple[str, dict, str]]:
@@ -106,3 +114,30 @@ def test_the_real_worker_clusters_pins_posted_through_the_api(client, committed_
     assert len(set(links.values())) == 1
     shown = client.get(f"/api/pins/{ids[0]}/").json()["properties"]["cluster"]
     assert shown["pin_count"] == 2 and shown["territory_count"] == 2
+
+
+def test_a_worker_that_lost_the_database_for_two_minutes_is_not_pruned_by_a_starting_one(
+    committed_db, worker
+):
+    # The running worker's heartbeats failed for two minutes (frozen here, so that none lands meanwhile);
+    # then a second worker starts, and a starting worker deletes the rows of the workers it takes for dead.
+    worker.send_signal(signal.SIGSTOP)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '120 seconds'")
+        starting = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+            [sys.executable, "manage.py", "procrastinate", "worker", "--one-shot"],
+            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url(), "CARTO_LOG_LEVEL": "WARNING"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        worker.send_signal(signal.SIGCONT)
+    assert starting.returncode == 0, starting.stderr
+    # The first worker kept its row: a deleted row fails each of its fetches on the jobs' worker_id foreign
+    # key, forever ("Database error." every poll, the queue never served).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_workers")
+        assert cursor.fetchone()[0] == 1
+    pin = make_pin(*BELLEVILLE)
+    jobs_done()
+    assert PinCluster.objects.filter(pin=pin).exists()
