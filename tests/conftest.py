@@ -83,6 +83,13 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
         call_command("load_all", verbosity=0)
     yield
     with django_db_blocker.unblock():
+        # Subprocesses (job worker, gunicorn) and live-server threads may still hold connections as they
+        # close: end them, or DROP DATABASE refuses and the test database is left behind.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         try:
             teardown_databases(config, verbosity=0)
         except Exception as exc:  # noqa: BLE001 (a leftover connection must not fail the run)
