@@ -6,9 +6,11 @@
 -- SQL: every part is a lookup in the database, and one round trip instead of six. PL/pgSQL: the statement is
 -- the same for every pin and planning it took longer than running it (0.6 of 1.1 ms, EXPLAIN ANALYZE at
 -- 100 k pins); a PL/pgSQL function keeps its plans for the session.
--- The public location is the first blur candidate (carto.services.privacy.blur_candidates) inside the placed
--- commune and QPV, else the point of that area closest to the first candidate: a blurred point never leaves
--- the pin's commune or QPV. The id comes from the sequence only for a new pin inside the Métropole.
+-- The public location (a new pin inside the Métropole only) is the first blur candidate
+-- (carto.services.privacy.blur_candidates) inside the placed commune and QPV, else the point of that area
+-- closest to the first candidate: a blurred point never leaves the pin's commune or QPV. Candidates are tried
+-- in order and the first one inside ends the loop (usually the first: one ST_Contains, not eight).
+-- The id comes from the sequence only for a new pin inside the Métropole.
 -- Counting (in_area_key not null): only a new pin inside the Métropole whose theme is current is counted,
 -- after the replay check on purpose (a client retrying the same pin is never throttled). The keys are
 -- in_keys, in_area_key followed by the commune's id, and in_new_device_key when the device is new (no pin,
@@ -30,20 +32,13 @@ AS $$
 DECLARE
   pre record;
   counted varchar[];
+  commune geometry;
+  qpv geometry;
+  candidate geometry;
+  blurred geometry;
 BEGIN
   WITH replay AS (SELECT p.id, p.request_fingerprint FROM carto_pin p WHERE p.client_uuid = in_client_uuid),
-  placed AS (SELECT pl.* FROM carto_place(in_point, in_tolerance) pl),
-  candidate AS (
-    SELECT u.ord, ST_SetSRID(ST_MakePoint(u.x, u.y), ST_SRID(in_point)) AS geom
-    FROM unnest(in_xs, in_ys) WITH ORDINALITY AS u(x, y, ord)),
-  area AS (
-    SELECT CASE WHEN q.geometry IS NULL THEN m.geometry ELSE ST_Intersection(m.geometry, q.geometry) END AS geom
-    FROM placed JOIN carto_territory m ON m.id = placed.commune_id
-    LEFT JOIN carto_territory q ON q.id = placed.qpv_id),
-  blurred AS (
-    SELECT COALESCE(
-      (SELECT c.geom FROM candidate c, area WHERE ST_Contains(area.geom, c.geom) ORDER BY c.ord LIMIT 1),
-      (SELECT ST_ClosestPoint(area.geom, c.geom) FROM candidate c, area ORDER BY c.ord LIMIT 1)) AS geom)
+  placed AS (SELECT pl.* FROM carto_place(in_point, in_tolerance) pl)
   SELECT
     (SELECT r.id FROM replay r) AS replay_id,
     (SELECT r.request_fingerprint FROM replay r) AS replay_fingerprint,
@@ -56,8 +51,7 @@ BEGIN
     h.first_pin_at, h.pins, h.same_text,
     (SELECT json_object_agg(t.id, json_build_array(t.kind, t.code, t.name)) FROM carto_territory t
      WHERE t.id IN (placed.commune_id, placed.arrondissement_id, placed.qpv_id)
-        OR t.id = placed.ept_id) AS territories,
-    (SELECT ST_X(b.geom) FROM blurred b) AS public_x, (SELECT ST_Y(b.geom) FROM blurred b) AS public_y
+        OR t.id = placed.ept_id) AS territories
   INTO pre
   FROM placed
   LEFT JOIN LATERAL (
@@ -65,6 +59,26 @@ BEGIN
            count(*) FILTER (WHERE p.text = in_text) AS same_text
     FROM carto_pin p WHERE p.device_hash = in_device_hash
   ) h ON in_device_hash <> '';
+
+  IF pre.new_id IS NOT NULL AND cardinality(in_xs) > 0 THEN
+    SELECT m.geometry, q.geometry INTO commune, qpv
+    FROM carto_territory m LEFT JOIN carto_territory q ON q.id = pre.qpv_id
+    WHERE m.id = pre.commune_id;
+    -- Inside the commune and inside the QPV is inside their intersection, which is only built (a costly
+    -- overlay) when no candidate is.
+    FOR i IN 1 .. cardinality(in_xs) LOOP
+      candidate := ST_SetSRID(ST_MakePoint(in_xs[i], in_ys[i]), ST_SRID(in_point));
+      IF ST_Contains(commune, candidate) AND (qpv IS NULL OR ST_Contains(qpv, candidate)) THEN
+        blurred := candidate;
+        EXIT;
+      END IF;
+    END LOOP;
+    IF blurred IS NULL THEN
+      blurred := ST_ClosestPoint(
+        CASE WHEN qpv IS NULL THEN commune ELSE ST_Intersection(commune, qpv) END,
+        ST_SetSRID(ST_MakePoint(in_xs[1], in_ys[1]), ST_SRID(in_point)));
+    END IF;
+  END IF;
 
   IF in_area_key IS NOT NULL AND pre.replay_id IS NULL AND pre.inside AND pre.theme_current THEN
     counted := in_keys || (in_area_key || pre.commune_id::text)::varchar;
@@ -82,7 +96,7 @@ BEGIN
   commune_id := pre.commune_id; arrondissement_id := pre.arrondissement_id; qpv_id := pre.qpv_id;
   ept_id := pre.ept_id; new_id := pre.new_id;
   first_pin_at := pre.first_pin_at; device_pins := pre.pins; device_same_text := pre.same_text;
-  territories := pre.territories; public_x := pre.public_x; public_y := pre.public_y;
+  territories := pre.territories; public_x := ST_X(blurred); public_y := ST_Y(blurred);
   RETURN NEXT;
 END
 $$;
