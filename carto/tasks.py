@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
+from procrastinate.types import JobToDefer
 
 from carto.models import Pin
 from carto.services.clustering import cluster_assign
@@ -42,3 +43,18 @@ async def recover_stalled(context, timestamp: int) -> None:
     manager = context.app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
         await manager.retry_job(job)
+
+
+def cluster_pin_job(pin_id: int) -> JobToDefer:
+    """The row Task.defer would queue for cluster_pin(pin_id), from Procrastinate's own job model (queue,
+    priority, locks as the task declares them), for a statement that queues it itself (carto.sql.pin_insert)."""
+    job = cluster_pin.configure().make_new_job(pin_id=pin_id)
+    return JobToDefer(
+        queue_name=job.queue,
+        task_name=job.task_name,
+        priority=job.priority,
+        lock=job.lock,
+        queueing_lock=job.queueing_lock,
+        args=job.task_kwargs,
+        scheduled_at=job.scheduled_at,
+    )

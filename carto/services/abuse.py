@@ -23,19 +23,17 @@ _LINK_RE = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|fr|ru|io|xyz|inf
 _REPEATED_CHAR_RE = re.compile(r"(.)\1{5,}", re.DOTALL)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
-# One statement, so that two workers counting the same window can never both read the old value:
-# PostgreSQL serialises them on the unique (key, window_start) index. Several keys go in one round trip,
-# with the previous window's counts beside them (the sliding estimate below).
+# The counting itself is the SQL function carto_writes_count (carto/sql/carto_writes_count.sql): one
+# statement, so that two workers counting the same window never both read the old value, several keys in one
+# round trip, with the previous window's counts beside them (the sliding estimate below). A pin's write
+# counts in its preflight (carto_pin_preflight), through the same function.
 _COUNT_SQL = """
-WITH hit AS (
-  INSERT INTO carto_writecounter (key, window_start, count)
-  SELECT key, %(start)s, 1 FROM unnest(%(keys)s::varchar[]) AS key
-  ON CONFLICT (key, window_start) DO UPDATE SET count = carto_writecounter.count + 1
-  RETURNING key, count
-)
-SELECT hit.key, hit.count, coalesce(previous.count, 0) FROM hit
-LEFT JOIN carto_writecounter previous ON previous.key = hit.key AND previous.window_start = %(previous)s
+SELECT key, current, previous
+FROM carto_writes_count(%(keys)s::varchar[], %(start)s, %(previous)s)
 """
+
+# A device is new until 24 hours after its first pin (is_new_device; carto_pin_preflight is given it).
+NEW_DEVICE_WINDOW = dt.timedelta(hours=24)
 
 
 class Throttled(DomainError):
@@ -50,6 +48,12 @@ class Throttled(DomainError):
 
 def _window_start(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
+
+
+def window_starts(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The current hourly window's start and the previous one's, as the counters store them."""
+    start = _window_start(now)
+    return start, start - WINDOW
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,11 @@ class Hits:
 
 def counters_hit(keys: list[str], *, now: dt.datetime | None = None) -> dict[str, Hits]:
     """Add one write to each key in the current hour; return its counts (atomic across processes)."""
-    start = _window_start(now or timezone.now())
-    # Sorted keys: two transactions always lock the counter rows in the same order (no deadlock).
+    start, previous = window_starts(now or timezone.now())
+    # Sorted keys (the SQL function sorts them again): two transactions lock the rows in the same order.
     keys = sorted({key[:100] for key in keys})
     with connection.cursor() as cursor:
-        cursor.execute(_COUNT_SQL, {"start": start, "keys": keys, "previous": start - WINDOW})
+        cursor.execute(_COUNT_SQL, {"start": start, "keys": keys, "previous": previous})
         return {key: Hits(current, previous) for key, current, previous in cursor.fetchall()}
 
 
@@ -97,8 +101,14 @@ def throttle(
     the hour". Call it inside the write's transaction: a refusal rolls back the write and the counts.
     """
     now = now or timezone.now()
+    return _judged(limits, counters_hit(list(limits), now=now), message, now=now)
+
+
+def _judged(
+    limits: dict[str, int | None], hits: dict[str, Hits], message: str, *, now: dt.datetime
+) -> dict[str, float]:
+    """Raise Throttled when a counted key is past its limit; else each key's writes in the last hour."""
     elapsed = (now - _window_start(now)).total_seconds() / WINDOW.total_seconds()
-    hits = counters_hit(list(limits), now=now)
     over = [
         hits[key[:100]].retry_after(limit, elapsed)
         for key, limit in limits.items()
@@ -110,27 +120,67 @@ def throttle(
     return {key: hits[key[:100]].sliding(elapsed) for key in limits}
 
 
+AREA_KEY = "pin:area:"  # + the commune's id
+NEW_DEVICE_KEY = "pin:new-device:"  # + the network's IP hash
+
+
+def _write_limits(*, device_hash: str, ip_hash: str, commune_id: int | None) -> dict[str, int | None]:
+    limits: dict[str, int | None] = {
+        f"pin:device:{device_hash}": settings.CARTO_THROTTLE_DEVICE_PER_HOUR,
+        f"pin:ip:{ip_hash}": settings.CARTO_THROTTLE_IP_PER_HOUR,
+        f"{AREA_KEY}{commune_id}": settings.CARTO_THROTTLE_AREA_PER_HOUR,
+    }
+    present = {"device": device_hash, "ip": ip_hash, "area": commune_id}
+    return {key: limit for key, limit in limits.items() if present[key.split(":")[1]]}
+
+
+@dataclass(frozen=True)
+class WriteKeys:
+    """What a pin write counts, known before the pin is placed: the device and network keys, the commune
+    key's prefix (the preflight appends the id it places the pin in) and the network's new-device key (the
+    preflight counts it only for a new device)."""
+
+    keys: list[str]
+    area: str
+    new_device: str | None
+
+
+def pin_write_keys(*, device_hash: str, ip_hash: str, anonymous: bool) -> WriteKeys:
+    """The counters of throttle_writes, for pin_create's preflight to count in its own round trip."""
+    keys = [key[:100] for key in _write_limits(device_hash=device_hash, ip_hash=ip_hash, commune_id=None)]
+    new_device = f"{NEW_DEVICE_KEY}{ip_hash}"[:100] if anonymous and ip_hash else None
+    return WriteKeys(keys=keys, area=AREA_KEY, new_device=new_device)
+
+
 def throttle_writes(
-    *, device_hash: str, ip_hash: str, commune_id: int | None, new_device: bool = False
+    *,
+    device_hash: str,
+    ip_hash: str,
+    commune_id: int | None,
+    new_device: bool = False,
+    hits: dict[str, Hits] | None = None,
+    now: dt.datetime | None = None,
 ) -> float:
     """Count one pin write per device, IP hash and commune; raise Throttled past any hourly limit.
     Returns the pins from new devices on this network in the last hour (when this one is new).
 
-    Called inside the pin's transaction: a refused write rolls its own increments back, and the
-    counter rows stay locked only until that short transaction ends.
+    With `hits`, the counts were already taken (pin_create's preflight counts pin_write_keys in its
+    round trip, with the same `now`) and are only judged here. Called inside the pin's transaction: a
+    refused write rolls its own increments back, and the counter rows stay locked only until that short
+    transaction ends.
     """
-    now = timezone.now()
-    limits: dict[str, int | None] = {
-        f"pin:device:{device_hash}": settings.CARTO_THROTTLE_DEVICE_PER_HOUR,
-        f"pin:ip:{ip_hash}": settings.CARTO_THROTTLE_IP_PER_HOUR,
-        f"pin:area:{commune_id}": settings.CARTO_THROTTLE_AREA_PER_HOUR,
-    }
-    present = {"device": device_hash, "ip": ip_hash, "area": commune_id}
-    limits = {key: limit for key, limit in limits.items() if present[key.split(":")[1]]}
-    fresh = f"pin:new-device:{ip_hash}"
+    now = now or timezone.now()
+    limits = _write_limits(device_hash=device_hash, ip_hash=ip_hash, commune_id=commune_id)
+    fresh = f"{NEW_DEVICE_KEY}{ip_hash}"
     if new_device and ip_hash:  # counted in the same round trip, read by initial_status
         limits[fresh] = None
-    counts = throttle(limits, "Too many pins sent from here recently; please try again later.", now=now)
+    message = "Too many pins sent from here recently; please try again later."
+    if hits is None:
+        counts = throttle(limits, message, now=now)
+    else:
+        if {key[:100] for key in limits} != set(hits):
+            raise RuntimeError(f"the preflight counted {sorted(hits)}, not {sorted(limits)}")
+        counts = _judged(limits, hits, message, now=now)
     return counts.get(fresh, 0.0)
 
 
@@ -196,18 +246,14 @@ def is_trusted(user: User | None) -> bool:
 
 def new_device_over_limit(history: DeviceHistory, *, now: dt.datetime | None = None) -> bool:
     """True when an anonymous device already sent the allowed number of pins in its first 24 hours."""
-    if history.first_pin_at is None or (now or timezone.now()) - history.first_pin_at > dt.timedelta(
-        hours=24
-    ):
+    if history.first_pin_at is None or (now or timezone.now()) - history.first_pin_at > NEW_DEVICE_WINDOW:
         return False
     return history.pins >= settings.CARTO_PREMODERATION_NEW_DEVICE_PINS
 
 
 def is_new_device(history: DeviceHistory, *, now: dt.datetime | None = None) -> bool:
     """A device with no pin yet, or whose first pin is less than 24 hours old."""
-    return history.first_pin_at is None or (now or timezone.now()) - history.first_pin_at <= dt.timedelta(
-        hours=24
-    )
+    return history.first_pin_at is None or (now or timezone.now()) - history.first_pin_at <= NEW_DEVICE_WINDOW
 
 
 # Why the screening holds a pin, by code: the stored sentence is for moderators (the queue shows it); its

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from carto.errors import Conflict, InvalidInput, NotAllowed
 from carto.geo import to_storage
@@ -20,9 +21,11 @@ from carto.roles import Action, can
 from carto.services import abuse
 from carto.services.pin_photos import photo_attach, photo_discard, photo_staged
 from carto.services.privacy import blur_candidates
-from carto.sql.placement import pin_preflight
+from carto.services.themes import StaleTheme, theme_by_slug, themes_forget
+from carto.sql.pin_insert import pin_insert
+from carto.sql.placement import Counting, pin_preflight
 from carto.stats.map_version import map_version_bump
-from carto.tasks import cluster_pin
+from carto.tasks import cluster_pin_job
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,18 @@ def _validated(*, text: str, kind: str, theme: Theme, mediated_by: User | None, 
     return text
 
 
+def _counting(*, device_hash: str, ip_hash: str, anonymous: bool, now) -> Counting:
+    """The throttle counters of a screened write, for the preflight to count in its round trip."""
+    keys = abuse.pin_write_keys(device_hash=device_hash, ip_hash=ip_hash, anonymous=anonymous)
+    start, previous = abuse.window_starts(now)
+    return Counting(keys.keys, keys.area, keys.new_device, abuse.NEW_DEVICE_WINDOW, start, previous)
+
+
 def _screened(
-    *, pre, text: str, device_hash: str, ip_hash: str, signed_in: User | None, mediated: bool
+    *, pre, text: str, device_hash: str, ip_hash: str, signed_in: User | None, now
 ) -> tuple[str, str, float]:
-    """Throttle the write (device, network, commune) and choose its status: (status, reason, spam score)."""
+    """Judge the throttles the preflight counted (device, network, commune) and choose the write's status:
+    (status, reason, spam score)."""
     history = abuse.DeviceHistory(
         first_pin_at=pre.first_pin_at, pins=pre.device_pins, same_text=pre.device_same_text
     )
@@ -135,7 +146,10 @@ def _screened(
         device_hash=device_hash,
         ip_hash=ip_hash,
         commune_id=pre.placement.commune_id,
-        new_device=signed_in is None and not mediated and abuse.is_new_device(history),
+        # The preflight counted the network's new-device key only for a new anonymous device.
+        new_device=f"{abuse.NEW_DEVICE_KEY}{ip_hash}"[:100] in pre.hits,
+        hits={key: abuse.Hits(*counts) for key, counts in pre.hits.items()},
+        now=now,
     )
     score = abuse.spam_score(text, history=history)
     status, reason = abuse.initial_status(
@@ -168,8 +182,9 @@ def pin_create(
 
     With `screen`, the write is throttled (device, IP hash, commune) and its status comes from the
     spam score and the pre-moderation rules (carto.services.abuse) instead of `status`.
-    Round trips: the preflight (replay, placement, blur, history, new id), the throttle, the INSERT,
-    the clustering job; no savepoint (see ReplayRace).
+    Round trips: the preflight (replay, placement, blur, history, new id, theme check, throttle counters),
+    then the INSERT with its clustering job; no savepoint (see ReplayRace). StaleTheme when `theme` is no
+    longer the stored one (pin_submit reads it again).
     """
     text = _validated(text=text, kind=kind, theme=theme, mediated_by=mediated_by, consent=consent)
     exact = to_storage(location)
@@ -183,13 +198,20 @@ def pin_create(
             "mediated_by": mediated_by.pk if mediated_by else None,
         }
     )
-    # One round trip for everything known before the write (carto.sql.placement.pin_preflight).
+    now = timezone.now()
+    signed_in = author or mediated_by
+    # One round trip for everything known or counted before the write (carto.sql.placement.pin_preflight).
     pre = pin_preflight(
         point=exact,
         client_uuid=client_uuid,
+        theme=theme,
         device_hash=device_hash if screen else "",
         text=text,
         blur_candidates=blur_candidates(location=exact, meters=theme.blur_meters),
+        counting=_counting(device_hash=device_hash, ip_hash=ip_hash, anonymous=signed_in is None, now=now)
+        if screen
+        else None,
+        now=now,
     )
     if pre.replay_id is not None:
         return _replayed(client_uuid, fingerprint, pre.replay_fingerprint)
@@ -200,12 +222,13 @@ def pin_create(
             "This place is outside the Métropole du Grand Paris; carto only covers its 130 communes.",
             fields={"location": ["outside the Métropole du Grand Paris"]},
         )
+    if not pre.theme_current:
+        raise StaleTheme(theme.slug)
     if screen:
         # After the replay check on purpose: a client retrying the same pin is never throttled.
         status, status_reason, spam_score = _screened(
-            pre=pre, text=text, device_hash=device_hash, ip_hash=ip_hash,
-            signed_in=author or mediated_by, mediated=mediated_by is not None,
-        )  # fmt: skip
+            pre=pre, text=text, device_hash=device_hash, ip_hash=ip_hash, signed_in=signed_in, now=now
+        )
     pin = Pin(
         id=pre.new_id,
         client_uuid=client_uuid,
@@ -233,15 +256,15 @@ def pin_create(
     # The territories' kind, code and name come with the preflight: the response needs no re-read.
     for field, territory in _territory_refs(pre.territories, placement, pre.ept_id).items():
         setattr(pin, field, territory)
+    # Clustering reads other pins and takes tens of ms of CPU: a job for the worker, queued by the INSERT's
+    # own statement, in this very transaction, so that a committed pin always gets clustered (once: the job
+    # is idempotent) and a rolled-back pin never has a job.
     try:
-        pin.save(force_insert=True)
+        pin_insert(pin, job=cluster_pin_job(pre.new_id))
     except IntegrityError as exc:
         raise ReplayRace(client_uuid, fingerprint) from exc
     # The map aggregates (tile grid, hexbins) moved with the row (a trigger); cached tiles must change.
     map_version_bump()
-    # Clustering reads other pins and takes tens of ms of CPU: a job for the worker, queued in this very
-    # transaction, so that a committed pin always gets clustered (once: the job is idempotent).
-    cluster_pin.defer(pin_id=pin.pk)
     return PinResult(pin, created=True)
 
 
@@ -261,11 +284,7 @@ def pin_submit(
     photo: bytes | None = None,
 ) -> PinResult:
     """A resident's (or an aidant's) pin as sent by a client: screened, with its optional photo."""
-    theme = Theme.objects.filter(slug=theme_slug).first()
-    if theme is None:
-        raise InvalidInput(
-            "unknown_theme", "This theme does not exist.", fields={"theme": [str(theme_slug)[:60]]}
-        )
+    theme = _theme(theme_slug)
     mediated_by = None
     structure = None
     if structure_source_id is not None:
@@ -281,33 +300,52 @@ def pin_submit(
         mediated_by = author
     # Validate and re-encode the photo before anything is written: a bad photo writes nothing.
     clean = photo_clean(photo) if photo is not None else None
-    try:
-        with photo_staged(clean) as photo_name, transaction.atomic(durable=True):
-            result = pin_create(
-                client_uuid=client_uuid,
-                kind=kind,
-                theme=theme,
-                text=text,
-                location=location,
-                language=language,
-                author=None if mediated_by else author,
-                mediated_by=mediated_by,
-                mediated_structure=structure,
-                consent=consent if mediated_by else None,
-                device_hash=device_hash,
-                ip_hash=ip_hash,
-                screen=True,
-            )
-            if result.created and clean is not None:
-                photo_attach(pin=result.pin, clean=clean, name=photo_name)
-            elif photo_name:
-                # A replay keeps the pin's original photos; the staged copy is not needed.
-                transaction.on_commit(lambda: photo_discard(photo_name), robust=True)
-    except ReplayRace as race:
-        # The other request committed this client_uuid first: answer as its replay (or a 409 if the body
-        # differs); any other integrity error is re-raised as it was.
-        replayed = _replay(race.client_uuid, race.fingerprint)
-        if replayed is None:
-            raise race.__cause__ from None
-        return replayed
-    return result
+    for attempt in (1, 2):
+        try:
+            with photo_staged(clean) as photo_name, transaction.atomic(durable=True):
+                result = pin_create(
+                    client_uuid=client_uuid,
+                    kind=kind,
+                    theme=theme,
+                    text=text,
+                    location=location,
+                    language=language,
+                    author=None if mediated_by else author,
+                    mediated_by=mediated_by,
+                    mediated_structure=structure,
+                    consent=consent if mediated_by else None,
+                    device_hash=device_hash,
+                    ip_hash=ip_hash,
+                    screen=True,
+                )
+                if result.created and clean is not None:
+                    photo_attach(pin=result.pin, clean=clean, name=photo_name)
+                elif photo_name:
+                    # A replay keeps the pin's original photos; the staged copy is not needed.
+                    transaction.on_commit(lambda: photo_discard(photo_name), robust=True)
+        except StaleTheme:
+            # Another process changed the theme since this one kept it: nothing was written or counted;
+            # read it again and write once more (twice in a row: it is being edited right now).
+            if attempt == 2:
+                raise Conflict(
+                    "theme_changed", "This theme was just changed; please send the pin again."
+                ) from None
+            themes_forget()
+            theme = _theme(theme_slug)
+            continue
+        except ReplayRace as race:
+            # The other request committed this client_uuid first: answer as its replay (or a 409 if the body
+            # differs); any other integrity error is re-raised as it was.
+            replayed = _replay(race.client_uuid, race.fingerprint)
+            if replayed is None:
+                raise race.__cause__ from None
+            return replayed
+        return result
+    raise AssertionError("unreachable")
+
+
+def _theme(slug: str) -> Theme:
+    theme = theme_by_slug(slug)
+    if theme is None:
+        raise InvalidInput("unknown_theme", "This theme does not exist.", fields={"theme": [str(slug)[:60]]})
+    return theme

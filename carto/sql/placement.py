@@ -10,6 +10,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 
 from carto.geo import STORAGE_SRID
+from carto.models import Theme
 
 # Points up to this far outside the Métropole outline are accepted and placed in the nearest commune:
 # the shared boundaries are generalised to about 100 m, so a real doorstep may fall just outside them.
@@ -44,49 +45,41 @@ def place_point(point: Point) -> Placement:
     return Placement(bool(inside), commune if inside else None, arrondissement, qpv)
 
 
-# Everything pin_create must know before it writes, in one round trip instead of six (replay
-# lookup, placement, the commune's EPT, the reserved id, the device's history, the public location):
-# measured in bench/pins_write.py, round trips were most of the cost of POST /api/pins/ next to a bare
-# INSERT. Each part is a scalar subquery; the id comes from the sequence only for a new pin, and the
-# device history only when a device hash is given. The public location is the first blur candidate
-# (carto.services.privacy.blur_candidates) inside the placed commune and QPV, else the point of that
-# area closest to the first candidate: a blurred point never leaves the pin's commune or QPV.
+# Everything pin_create must know (and count) before it writes, in one round trip: the SQL function
+# carto_pin_preflight (carto/sql/carto_pin_preflight.sql, migration 0018): replay lookup, placement, the
+# commune's EPT, the territories' names, the reserved id, the device's history, the public location, the
+# theme check and the throttle counters. Measured in bench/pins_write.py: round trips, and planning the
+# statement on every pin, were most of the cost of POST /api/pins/ next to a bare INSERT.
 _PREFLIGHT_SQL = """
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s) AS geom),
-replay AS (SELECT id, request_fingerprint FROM carto_pin WHERE client_uuid = %(client_uuid)s),
-placed AS (SELECT pl.* FROM p, carto_place(p.geom, %(tolerance)s) pl),
-candidate AS (
-  SELECT ord, ST_SetSRID(ST_MakePoint(x, y), %(srid)s) AS geom
-  FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS u(x, y, ord)),
-area AS (
-  SELECT CASE WHEN q.geometry IS NULL THEN m.geometry ELSE ST_Intersection(m.geometry, q.geometry) END AS geom
-  FROM placed JOIN carto_territory m ON m.id = placed.commune_id LEFT JOIN carto_territory q ON q.id = placed.qpv_id),
-blurred AS (
-  SELECT COALESCE(
-    (SELECT c.geom FROM candidate c, area WHERE ST_Contains(area.geom, c.geom) ORDER BY c.ord LIMIT 1),
-    (SELECT ST_ClosestPoint(area.geom, c.geom) FROM candidate c, area ORDER BY c.ord LIMIT 1)) AS geom)
-SELECT
-  (SELECT id FROM replay), (SELECT request_fingerprint FROM replay),
-  placed.inside, placed.commune_id, placed.arrondissement_id, placed.qpv_id, placed.ept_id,
-  CASE WHEN NOT EXISTS (SELECT 1 FROM replay) AND placed.inside
-       THEN nextval(pg_get_serial_sequence('carto_pin', 'id')) END,
-  h.first_pin_at, h.pins, h.same_text,
-  (SELECT json_object_agg(t.id, json_build_array(t.kind, t.code, t.name)) FROM carto_territory t
-   WHERE t.id IN (placed.commune_id, placed.arrondissement_id, placed.qpv_id)
-      OR t.id = placed.ept_id),
-  (SELECT ST_X(geom) FROM blurred), (SELECT ST_Y(geom) FROM blurred)
-FROM placed
-LEFT JOIN LATERAL (
-  SELECT min(created_at) AS first_pin_at, count(*) AS pins, count(*) FILTER (WHERE text = %(text)s) AS same_text
-  FROM carto_pin WHERE device_hash = %(device_hash)s
-) h ON %(device_hash)s <> ''
+SELECT * FROM carto_pin_preflight(
+  ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), %(tolerance)s, %(client_uuid)s::uuid,
+  %(theme_id)s::bigint, %(theme_slug)s::varchar, %(theme_parent_id)s::bigint, %(theme_blur)s::integer,
+  %(device_hash)s::varchar, %(text)s::text, %(xs)s::float8[], %(ys)s::float8[],
+  %(keys)s::varchar[], %(area_key)s::varchar, %(new_device_key)s::varchar, %(now)s::timestamptz,
+  %(new_device_window)s::interval, %(window_start)s::timestamptz, %(previous_start)s::timestamptz)
 """
+
+
+@dataclass(frozen=True)
+class Counting:
+    """The throttle counters a screened pin write hits (carto.services.abuse.pin_write_keys), counted by the
+    preflight for a new pin inside the Métropole whose theme is current."""
+
+    keys: list[str]
+    area_key: str  # the commune's id is appended
+    new_device_key: (
+        str | None
+    )  # counted only when the device is new (no pin, or a first pin within the window)
+    new_device_window: dt.timedelta
+    window_start: dt.datetime
+    previous_start: dt.datetime
 
 
 @dataclass(frozen=True)
 class Preflight:
     replay_id: int | None  # an existing pin with this client_uuid
     replay_fingerprint: str | None
+    theme_current: bool  # the theme given is still the stored one (id, slug, parent, blur radius)
     placement: Placement
     ept_id: int | None
     new_id: int | None  # reserved from the pin sequence, for a new pin inside the Métropole
@@ -97,13 +90,22 @@ class Preflight:
         int, tuple[str, str, str]
     ]  # id -> (kind, code, name) of the four above, for the response
     public_location: Point | None  # None without blur candidates (a theme that is not blurred)
+    hits: dict[str, tuple[int, int]]  # key -> (this window, the previous one), when counted
 
 
 def pin_preflight(
-    *, point: Point, client_uuid: uuid.UUID, device_hash: str, text: str, blur_candidates: list
+    *,
+    point: Point,
+    client_uuid: uuid.UUID,
+    theme: Theme,
+    device_hash: str,
+    text: str,
+    blur_candidates: list,
+    counting: Counting | None = None,
+    now: dt.datetime | None = None,
 ) -> Preflight:
-    """Replay lookup, placement (same rules as place_point), EPT, new id, device history and the blurred
-    public location, in one SELECT."""
+    """Replay lookup, placement (same rules as place_point), EPT, new id, device history, the blurred
+    public location, the theme check and, with `counting`, the throttle counters, in one call."""
     assert point.srid == STORAGE_SRID
     params = {
         "x": point.x,
@@ -111,16 +113,28 @@ def pin_preflight(
         "srid": STORAGE_SRID,
         "tolerance": PERIMETER_TOLERANCE_M,
         "client_uuid": client_uuid,
+        "theme_id": theme.pk,
+        "theme_slug": theme.slug,
+        "theme_parent_id": theme.parent_id,
+        "theme_blur": theme.blur_meters,
         "device_hash": device_hash,
         "text": text,
         "xs": [x for x, _ in blur_candidates],
         "ys": [y for _, y in blur_candidates],
+        "keys": counting.keys if counting else [],
+        "area_key": counting.area_key if counting else None,
+        "new_device_key": counting.new_device_key if counting else None,
+        "now": now,
+        "new_device_window": counting.new_device_window if counting else None,
+        "window_start": counting.window_start if counting else None,
+        "previous_start": counting.previous_start if counting else None,
     }
     with connection.cursor() as cursor:
         cursor.execute(_PREFLIGHT_SQL, params)
         (
             replay_id,
             fingerprint,
+            theme_current,
             inside,
             commune,
             arrondissement,
@@ -133,13 +147,18 @@ def pin_preflight(
             refs,
             public_x,
             public_y,
+            hit_keys,
+            hit_current,
+            hit_previous,
         ) = cursor.fetchone()
     placement = Placement(bool(inside), commune if inside else None, arrondissement, qpv)
     territories = {int(key): tuple(value) for key, value in (refs or {}).items()}
     public = None if public_x is None else Point(public_x, public_y, srid=STORAGE_SRID)
+    hits = dict(zip(hit_keys or [], zip(hit_current or [], hit_previous or [], strict=True), strict=True))
     return Preflight(
-        replay_id, fingerprint, placement, ept, new_id, first, pins or 0, same or 0, territories, public
-    )
+        replay_id, fingerprint, bool(theme_current), placement, ept, new_id, first, pins or 0, same or 0,
+        territories, public, hits,
+    )  # fmt: skip
 
 
 # Every pin's territories again from its exact location, for one range of ids (replace_pins after a
