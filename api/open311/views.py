@@ -7,7 +7,7 @@ import logging
 import uuid
 
 from django.contrib.gis.geos import Point
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import reverse
@@ -104,6 +104,8 @@ class Open311View(APIView):
             return error_response(exc.status_code, str(exc.detail), fmt=fmt)
         if isinstance(exc, RequestDataTooBig):
             return error_response(413, "The request body is too large.", fmt=fmt)
+        if isinstance(exc, SuspiciousOperation):  # more form fields or files than Django reads
+            return error_response(400, "The request is malformed.", fmt=fmt)
         if isinstance(exc, OperationalError | InterfaceError):
             logger.warning("database unavailable: %s", type(exc).__name__)
             response = error_response(503, "The service is temporarily unavailable, please retry.", fmt=fmt)
