@@ -24,8 +24,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The development default is only ever used on loopback; production must set its own (check --deploy).
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"  # noqa: S105 (public on purpose)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=LOOPBACK_HOSTS)
+# The key seeds the keyed hashes of devices and addresses and, unless CARTO_BLUR_SECRET is set, the blur of
+# public locations: with the key of the repository anyone could undo the blur of every pin. `check --deploy`
+# takes it (57 varied characters), so a site named beyond loopback refuses to start with it.
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and (set(ALLOWED_HOSTS) - set(LOOPBACK_HOSTS)):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (a long random string) when DJANGO_ALLOWED_HOSTS names a host beyond "
+        "this machine: the development key is public."
+    )
 
 DATABASES = {
     "default": env.db_url(
