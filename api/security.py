@@ -11,6 +11,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 
+from api.requester import client_ip, ip_hash
 from carto.services import lockout
 from carto.services.privacy import keyed_hash
 
@@ -56,10 +57,6 @@ def security_event(event: str, **fields: str | int | bool) -> None:
     security_log.warning(json.dumps({"event": event, **fields}, sort_keys=True))
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
-
-
 class SecurityHeadersMiddleware:
     """CSP on every response; `Cache-Control: no-store` on anything answered to a signed-in client."""
 
@@ -89,7 +86,7 @@ class SecurityHeadersMiddleware:
                 "access_refused",
                 status=response.status_code,
                 path=request.path[:100] if request.path.startswith(("/api/", "/open311/")) else "-",
-                ip=keyed_hash(client_ip(request), purpose="ip")[:16],
+                ip=ip_hash(request)[:16],
             )
         return response
 
@@ -104,19 +101,19 @@ class LockoutModelBackend(ModelBackend):
             return None
         ip = client_ip(request)
         user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
-        ip_hash = keyed_hash(ip, purpose="ip")[:16]
+        network = ip_hash(request)[:16]
         if lockout.login_is_locked(username=username, ip=ip):
             lockout.login_failure_record(username=username, ip=ip)  # back-off: guessing keeps it locked
-            security_event("login_locked", user=user_hash, ip=ip_hash)
+            security_event("login_locked", user=user_hash, ip=network)
             # PermissionDenied stops django.contrib.auth.authenticate() from trying any other backend.
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             failures = lockout.login_failure_record(username=username, ip=ip)
-            security_event("login_failed", user=user_hash, ip=ip_hash, failures=failures)
+            security_event("login_failed", user=user_hash, ip=network, failures=failures)
         else:
             lockout.login_success_reset(username=username, ip=ip)
-            security_event("login_succeeded", user=user_hash, ip=ip_hash)
+            security_event("login_succeeded", user=user_hash, ip=network)
         return user
 
     @staticmethod

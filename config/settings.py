@@ -8,6 +8,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.networks import trusted_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -111,6 +113,13 @@ CARTO_SUPPORTS_PER_NETWORK_PER_PIN_HOUR = env.int("CARTO_SUPPORTS_PER_NETWORK_PE
 # Anonymous reports ("flags") per device and per network per hour (carto.services.moderation.pin_flag).
 CARTO_FLAGS_PER_DEVICE_PER_HOUR = env.int("CARTO_FLAGS_PER_DEVICE_PER_HOUR", default=5)
 CARTO_FLAGS_PER_NETWORK_PER_HOUR = env.int("CARTO_FLAGS_PER_NETWORK_PER_HOUR", default=20)
+
+
+# The reverse proxies in front (nginx, a load balancer): only from them is X-Forwarded-For believed, and the
+# client is its last address that is not one of them (api.requester.client_ip). Empty: REMOTE_ADDR as is.
+# Behind a proxy that is not listed, every resident shares the proxy's address, hence every network budget.
+CARTO_TRUSTED_PROXIES = env.list("CARTO_TRUSTED_PROXIES", default=[])
+trusted_networks(CARTO_TRUSTED_PROXIES)
 CARTO_PREMODERATION_NEW_DEVICE_PINS = env.int("CARTO_PREMODERATION_NEW_DEVICE_PINS", default=5)
 # Pins from new devices on one network (IP hash) per hour before the next ones are held for review.
 CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK = env.int(

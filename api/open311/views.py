@@ -34,7 +34,8 @@ from api.open311.schema import (
 )
 from api.open311.xml import to_xml
 from api.params import is_id
-from api.security import client_ip, security_event
+from api.requester import ip_hash
+from api.security import security_event
 from carto.errors import DomainError, InvalidInput
 from carto.geo import API_SRID
 from carto.models import ApiKey, Pin
@@ -220,7 +221,7 @@ class RequestListView(Open311View):
     )
     def post(self, request, *, fmt: str):
         params = request.data
-        ip = keyed_hash(client_ip(request), purpose="ip")
+        ip = ip_hash(request)
         api_key = params.get("api_key", "")
         key = ApiKey.objects.matching(api_key) if isinstance(api_key, str) else None
         if key is None:
