@@ -19,6 +19,8 @@ DEVICE_TOKEN_LENGTHS = (16, 200)
 def device_hash(request) -> str:
     """The keyed hash of the X-Device-Token header ("" when absent); the token itself is never kept."""
     token = request.headers.get("X-Device-Token", "")
+    # The answer now depends on the header: api.security keeps it out of shared caches (DRF wraps the request).
+    getattr(request, "_request", request).device_token_read = bool(token)
     if not token:
         return ""
     low, high = DEVICE_TOKEN_LENGTHS

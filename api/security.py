@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
+from django.utils.cache import patch_vary_headers
 
 from api.requester import client_ip, ip_hash
 from carto.services import lockout
@@ -81,6 +82,14 @@ class SecurityHeadersMiddleware:
         if signed_in or "HTTP_AUTHORIZATION" in request.META:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
+        # A view that read X-Device-Token (api.requester.device_hash) may have answered the pin's owner
+        # differently (a held pin, its reason): the answer varies on the header, and with a token it is
+        # nobody else's to store. Views that never read it (themes, tiles) stay cacheable for everyone.
+        device_read = getattr(request, "device_token_read", None)
+        if device_read is not None:
+            patch_vary_headers(response, ["X-Device-Token"])
+        if device_read:
+            response["Cache-Control"] = "private, no-store"
         if response.status_code in (401, 403):
             security_event(
                 "access_refused",
