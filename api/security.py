@@ -111,14 +111,15 @@ class LockoutModelBackend(ModelBackend):
         ip = client_ip(request)
         user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
         network = ip_hash(request)[:16]
-        if lockout.login_is_locked(username=username, ip=ip):
-            lockout.login_failure_record(username=username, ip=ip)  # back-off: guessing keeps it locked
+        # Counted before the password is checked, so a burst of concurrent guesses cannot pass together.
+        if not lockout.login_attempt_allowed(username=username, ip=ip):
+            # Back-off: guessing keeps it locked. PermissionDenied stops django.contrib.auth.authenticate()
+            # from trying any other backend.
             security_event("login_locked", user=user_hash, ip=network)
-            # PermissionDenied stops django.contrib.auth.authenticate() from trying any other backend.
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            failures = lockout.login_failure_record(username=username, ip=ip)
+            failures = lockout.login_failures(username=username, ip=ip)
             security_event("login_failed", user=user_hash, ip=network, failures=failures)
         else:
             lockout.login_success_reset(username=username, ip=ip)
