@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from api.security import content_security_policy
+from carto.models import Pin
 from carto.services import lockout
+from tests.factories import make_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -206,3 +208,19 @@ def test_the_development_key_still_serves_loopback():
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_session_write_without_the_csrf_token_is_refused_and_changes_nothing(moderator):
+    pin = make_pin()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(moderator)
+    path = f"/api/moderation/pins/{pin.pk}/hide/"
+    refused = client.post(path, {"reason": "spam"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
+    assert Pin.objects.get(pk=pin.pk).status == Pin.Status.RECEIVED
+    client.get("/moderation/")  # the page sets the CSRF cookie that api.js sends back
+    token = client.cookies["csrftoken"].value
+    done = client.post(path, {"reason": "spam"}, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert done.status_code == 200
+    assert Pin.objects.get(pk=pin.pk).status == Pin.Status.HIDDEN
