@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from api.open311.views import error_response as open311_error
 from carto.errors import DomainError
 
 logger = logging.getLogger("carto.api")
@@ -27,6 +28,10 @@ _CODES = {
     exceptions.Throttled: "throttled",
     exceptions.ValidationError: "invalid_input",
 }
+
+
+# Django's SuspiciousOperation (too many form fields or files, a forged Host): no detail is given back.
+MALFORMED = ("malformed_request", "The request is malformed.")
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -56,6 +61,10 @@ def exception_handler(exc, context) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         return Response(error_body("body_too_large", "The request body is too large."), status=413)
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own refusals while parsing (more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields or
+        # DATA_UPLOAD_MAX_NUMBER_FILES files): the client's fault, never a 500.
+        return Response(error_body(*MALFORMED), status=400)
     elif isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", type(exc).__name__)
         return Response(
@@ -102,6 +111,30 @@ def _first_custom_code(codes) -> str | None:
             stack.extend(item)
         elif isinstance(item, str) and item not in generic:
             return item
+    return None
+
+
+def json_400(request, exception=None):
+    """Project-wide 400 for what Django refuses before a view runs (a Host not in ALLOWED_HOSTS, too many
+    form fields): the API's error shape under /api/, Open311's error list under /open311/."""
+    return _refusal(request, 400, "bad_request", "The request is malformed.") or defaults.bad_request(
+        request, exception
+    )
+
+
+def json_403(request, exception=None):
+    """Project-wide 403 (a plain Django view's PermissionDenied, a CSRF refusal): JSON under the APIs."""
+    return _refusal(request, 403, "permission_denied", "Permission denied.") or defaults.permission_denied(
+        request, exception
+    )
+
+
+def _refusal(request, status: int, code: str, message: str):
+    # request.path only: get_host() would raise DisallowedHost again.
+    if request.path.startswith("/open311/"):
+        return open311_error(status, message, fmt="xml" if request.path.endswith(".xml") else "json")
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code, message), status=status)
     return None
 
 

@@ -8,12 +8,13 @@ import logging
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
-from api.errors import error_body
+from api.errors import MALFORMED, error_body
 from api.open311.views import error_response as open311_error
 
 logger = logging.getLogger("carto.api")
@@ -70,6 +71,9 @@ class ApiErrorMiddleware:
             return JsonResponse(
                 error_body("malformed_request", "The JSON body is nested too deeply."), status=400
             )
+        if request.path.startswith("/api/") and isinstance(exception, SuspiciousOperation):
+            # Too many form fields or files, raised while a view reads the body: the client's fault.
+            return JsonResponse(error_body(*MALFORMED), status=400)
         if request.path.startswith("/api/") and isinstance(exception, DataError):
             # A value PostgreSQL cannot take (NUL byte, integer out of range) came from the client.
             return JsonResponse(

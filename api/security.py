@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
+from django.utils.cache import patch_vary_headers
 
+from api.requester import client_ip, ip_hash
 from carto.services import lockout
 from carto.services.privacy import keyed_hash
 
@@ -56,10 +58,6 @@ def security_event(event: str, **fields: str | int | bool) -> None:
     security_log.warning(json.dumps({"event": event, **fields}, sort_keys=True))
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
-
-
 class SecurityHeadersMiddleware:
     """CSP on every response; `Cache-Control: no-store` on anything answered to a signed-in client."""
 
@@ -84,12 +82,20 @@ class SecurityHeadersMiddleware:
         if signed_in or "HTTP_AUTHORIZATION" in request.META:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
+        # A view that read X-Device-Token (api.requester.device_hash) may have answered the pin's owner
+        # differently (a held pin, its reason): the answer varies on the header, and with a token it is
+        # nobody else's to store. Views that never read it (themes, tiles) stay cacheable for everyone.
+        device_read = getattr(request, "device_token_read", None)
+        if device_read is not None:
+            patch_vary_headers(response, ["X-Device-Token"])
+        if device_read:
+            response["Cache-Control"] = "private, no-store"
         if response.status_code in (401, 403):
             security_event(
                 "access_refused",
                 status=response.status_code,
                 path=request.path[:100] if request.path.startswith(("/api/", "/open311/")) else "-",
-                ip=keyed_hash(client_ip(request), purpose="ip")[:16],
+                ip=ip_hash(request)[:16],
             )
         return response
 
@@ -104,19 +110,20 @@ class LockoutModelBackend(ModelBackend):
             return None
         ip = client_ip(request)
         user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
-        ip_hash = keyed_hash(ip, purpose="ip")[:16]
-        if lockout.login_is_locked(username=username, ip=ip):
-            lockout.login_failure_record(username=username, ip=ip)  # back-off: guessing keeps it locked
-            security_event("login_locked", user=user_hash, ip=ip_hash)
-            # PermissionDenied stops django.contrib.auth.authenticate() from trying any other backend.
+        network = ip_hash(request)[:16]
+        # Counted before the password is checked, so a burst of concurrent guesses cannot pass together.
+        if not lockout.login_attempt_allowed(username=username, ip=ip):
+            # Back-off: guessing keeps it locked. PermissionDenied stops django.contrib.auth.authenticate()
+            # from trying any other backend.
+            security_event("login_locked", user=user_hash, ip=network)
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            failures = lockout.login_failure_record(username=username, ip=ip)
-            security_event("login_failed", user=user_hash, ip=ip_hash, failures=failures)
+            failures = lockout.login_failures(username=username, ip=ip)
+            security_event("login_failed", user=user_hash, ip=network, failures=failures)
         else:
             lockout.login_success_reset(username=username, ip=ip)
-            security_event("login_succeeded", user=user_hash, ip=ip_hash)
+            security_event("login_succeeded", user=user_hash, ip=network)
         return user
 
     @staticmethod

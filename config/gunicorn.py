@@ -20,7 +20,9 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("CARTO_BIND", "127.0.0.1:8000")
 workers = _int("CARTO_WORKERS", 2)
 threads = _int("CARTO_THREADS", 4)
-worker_class = "gthread" if threads > 1 else "sync"
+# gthread with a deadline on reading the headers (config/gunicorn_worker.py, CARTO_HEADER_TIMEOUT, 10 s):
+# without it, as many slow connections as threads stopped the site.
+worker_class = "config.gunicorn_worker.HeaderDeadlineWorker" if threads > 1 else "sync"
 # A request stuck longer than this is killed with its worker (the statement timeout, 15 s, fires first).
 timeout = _int("CARTO_TIMEOUT", 30)
 # On SIGHUP/SIGTERM, requests in flight get this long to finish before their worker is stopped.

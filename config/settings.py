@@ -8,6 +8,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.networks import trusted_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -24,8 +26,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The development default is only ever used on loopback; production must set its own (check --deploy).
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"  # noqa: S105 (public on purpose)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=LOOPBACK_HOSTS)
+# The key seeds the keyed hashes of devices and addresses and, unless CARTO_BLUR_SECRET is set, the blur of
+# public locations: with the key of the repository anyone could undo the blur of every pin. `check --deploy`
+# takes it (57 varied characters), so a site named beyond loopback refuses to start with it.
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and (set(ALLOWED_HOSTS) - set(LOOPBACK_HOSTS)):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (a long random string) when DJANGO_ALLOWED_HOSTS names a host beyond "
+        "this machine: the development key is public."
+    )
 
 DATABASES = {
     "default": env.db_url(
@@ -101,6 +113,13 @@ CARTO_SUPPORTS_PER_NETWORK_PER_PIN_HOUR = env.int("CARTO_SUPPORTS_PER_NETWORK_PE
 # Anonymous reports ("flags") per device and per network per hour (carto.services.moderation.pin_flag).
 CARTO_FLAGS_PER_DEVICE_PER_HOUR = env.int("CARTO_FLAGS_PER_DEVICE_PER_HOUR", default=5)
 CARTO_FLAGS_PER_NETWORK_PER_HOUR = env.int("CARTO_FLAGS_PER_NETWORK_PER_HOUR", default=20)
+
+
+# The reverse proxies in front (nginx, a load balancer): only from them is X-Forwarded-For believed, and the
+# client is its last address that is not one of them (api.requester.client_ip). Empty: REMOTE_ADDR as is.
+# Behind a proxy that is not listed, every resident shares the proxy's address, hence every network budget.
+CARTO_TRUSTED_PROXIES = env.list("CARTO_TRUSTED_PROXIES", default=[])
+trusted_networks(CARTO_TRUSTED_PROXIES)
 CARTO_PREMODERATION_NEW_DEVICE_PINS = env.int("CARTO_PREMODERATION_NEW_DEVICE_PINS", default=5)
 # Pins from new devices on one network (IP hash) per hour before the next ones are held for review.
 CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK = env.int(

@@ -20,5 +20,7 @@ urlpatterns = [
     ),
 ]
 
+handler400 = "api.errors.json_400"
+handler403 = "api.errors.json_403"
 handler404 = "api.errors.json_404"
 handler500 = "api.errors.json_500"

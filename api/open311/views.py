@@ -7,7 +7,7 @@ import logging
 import uuid
 
 from django.contrib.gis.geos import Point
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import reverse
@@ -34,7 +34,8 @@ from api.open311.schema import (
 )
 from api.open311.xml import to_xml
 from api.params import is_id
-from api.security import client_ip, security_event
+from api.requester import ip_hash
+from api.security import security_event
 from carto.errors import DomainError, InvalidInput
 from carto.geo import API_SRID
 from carto.models import ApiKey, Pin
@@ -104,6 +105,8 @@ class Open311View(APIView):
             return error_response(exc.status_code, str(exc.detail), fmt=fmt)
         if isinstance(exc, RequestDataTooBig):
             return error_response(413, "The request body is too large.", fmt=fmt)
+        if isinstance(exc, SuspiciousOperation):  # more form fields or files than Django reads
+            return error_response(400, "The request is malformed.", fmt=fmt)
         if isinstance(exc, OperationalError | InterfaceError):
             logger.warning("database unavailable: %s", type(exc).__name__)
             response = error_response(503, "The service is temporarily unavailable, please retry.", fmt=fmt)
@@ -218,7 +221,7 @@ class RequestListView(Open311View):
     )
     def post(self, request, *, fmt: str):
         params = request.data
-        ip = keyed_hash(client_ip(request), purpose="ip")
+        ip = ip_hash(request)
         api_key = params.get("api_key", "")
         key = ApiKey.objects.matching(api_key) if isinstance(api_key, str) else None
         if key is None:

@@ -59,6 +59,20 @@ def login_failure_record(*, username: str, ip: str, now: dt.datetime | None = No
         return cursor.fetchone()[0]
 
 
+def login_attempt_allowed(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """Count this attempt as a failure before its password is checked, and say whether it is still within
+    CARTO_LOGIN_MAX_FAILURES (a success then forgets it: login_success_reset).
+
+    Counting first, in one atomic upsert, gives each of a burst of concurrent guesses its own number:
+    checking the lock first let them all through before any had counted its failure.
+    """
+    now = now or timezone.now()
+    _, previous = _windows(now)
+    count = login_failure_record(username=username, ip=ip, now=now)
+    earlier = WriteCounter.objects.filter(key=_key(username, ip), window_start=previous)
+    return count + sum(earlier.values_list("count", flat=True)) <= settings.CARTO_LOGIN_MAX_FAILURES
+
+
 def login_success_reset(*, username: str, ip: str) -> None:
     """A successful sign-in forgets earlier failures of the username."""
     WriteCounter.objects.filter(key=_key(username, ip)).delete()

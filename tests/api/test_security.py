@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from api.security import content_security_policy
+from carto.models import Pin
 from carto.services import lockout
+from tests.factories import make_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -182,3 +184,43 @@ def test_the_api_docs_get_inline_styles_and_nothing_else_does(client):
     page = client.get("/")["Content-Security-Policy"]
     assert "style-src 'self' 'unsafe-inline'" in docs and "script-src 'self';" in docs
     assert "unsafe-inline" not in page
+
+
+@pytest.mark.parametrize("hosts", ["carto.example.org", "*"])
+def test_the_public_development_key_is_refused_for_a_site_served_beyond_loopback(hosts):
+    # The key seeds the keyed device and IP hashes and the location blur: with the key in the repository,
+    # anyone could undo the blur of every pin. `check --deploy` alone took it (57 varied characters).
+    env = {**os.environ, "DJANGO_DEBUG": "false", "CARTO_HTTPS": "true", "DJANGO_ALLOWED_HOSTS": hosts}
+    for name in ("DJANGO_SECRET_KEY", "CARTO_BLUR_SECRET", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_development_key_still_serves_loopback():
+    env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,[::1]"}
+    env.pop("DJANGO_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_session_write_without_the_csrf_token_is_refused_and_changes_nothing(moderator):
+    pin = make_pin()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(moderator)
+    path = f"/api/moderation/pins/{pin.pk}/hide/"
+    refused = client.post(path, {"reason": "spam"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
+    assert Pin.objects.get(pk=pin.pk).status == Pin.Status.RECEIVED
+    client.get("/moderation/")  # the page sets the CSRF cookie that api.js sends back
+    token = client.cookies["csrftoken"].value
+    done = client.post(path, {"reason": "spam"}, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert done.status_code == 200
+    assert Pin.objects.get(pk=pin.pk).status == Pin.Status.HIDDEN
