@@ -45,7 +45,8 @@ class NearbyActor:
 
 def actors_near_pin(pin: Pin) -> list[NearbyActor]:
     """Who can help near a pin: every place within 500 m offering a service of its theme, then places up
-    to 3 km until there are 5 (those offering the theme's first service first); one entry per place.
+    to 3 km until there are 5 (those offering the theme's first service first), and the nearest place that
+    offers the first service if none of the others does; one entry per place.
     Listed nearest first (in the 50 m steps the card shows), the best match first at the same step."""
     services = list(pin.theme.services)
     if not services:
@@ -67,7 +68,11 @@ def actors_near_pin(pin: Pin) -> list[NearbyActor]:
     # Past a walk, the list is filled by the places that answer the theme best (the nearest among equals):
     # a printing need keeps the paperwork helpers a kilometre away over five nearer computer classes.
     further = sorted((n for n in nearby if n.exact_m > ACTORS_ALWAYS_M), key=lambda n: (n.match, n.exact_m))
-    return sorted(near + further[: max(0, ACTORS_LIMIT - len(near))], key=_nearest_first)
+    # And when no place of the walk offers the theme's first service (five computer classes round a printing
+    # need), the nearest one that does is added all the same: the card must name who answers the need.
+    best_missing = bool(further) and not further[0].match[0] and all(n.match[0] for n in near)
+    room = max(1 if best_missing else 0, ACTORS_LIMIT - len(near))
+    return sorted(near + further[:room], key=_nearest_first)
 
 
 def _match(offered: list[str], wanted: list[str]) -> tuple[bool, int]:

@@ -20,8 +20,8 @@ BLUR_CELL_M = 20
 
 def blur_candidates(*, location: Point, meters: int) -> list[tuple[float, float]]:
     """Where `location` may be shown, displaced deterministically by up to `meters`, in order of preference;
-    the first one inside the location's commune (and QPV) is its public location (chosen in SQL by
-    carto.sql.placement.pin_preflight, else the area point closest to the first candidate).
+    the first one placed in the location's own commune, arrondissement and QPV (or no QPV) is its public
+    location (chosen in SQL by carto_pin_preflight, carto/sql/carto_pin_preflight.sql).
 
     The displacement belongs to the place, not to the pin: it starts from the centre of the location's
     BLUR_CELL_M square, in a direction drawn from that square (and the server secret), at least

@@ -1,11 +1,10 @@
-"""Attack pass, for the pin write path's owners (carto/sql/placement.py, carto/services/privacy.py): the
-blurred public point must not contradict the territories published with it.
+"""The blurred public point never contradicts the territories published with it (carto_pin_preflight).
 
-A pin publishes its arrondissement and QPV, placed from its exact location, beside a public point blurred
-inside its commune and QPV only. Near an arrondissement border the public point often lands in the
-neighbouring arrondissement (98 of 200 pins along the 19e/20e border, 150 m theme); just outside a QPV it
-lands inside the QPV while the pin says "no QPV" (57 of 240 around Grand Belleville). Either way the
-published territory tells which side of the border the resident really is, on a point meant to hide that.
+A pin publishes its arrondissement and QPV, placed from its exact location. When the blur kept the point in
+the commune and QPV only, near an arrondissement border the public point often landed in the neighbouring
+arrondissement (98 of 200 pins along the 19e/20e border, 150 m theme), and just outside a QPV inside it while
+the pin said "no QPV" (57 of 240 around Grand Belleville): the published territory told which side of the
+border the resident really was, on a point meant to hide that.
 """
 
 from __future__ import annotations
@@ -19,18 +18,12 @@ from tests.factories import make_pin
 
 pytestmark = pytest.mark.django_db
 
-OWNER = "the pin write path (carto/sql/placement.py _PREFLIGHT_SQL area, carto/services/privacy.py)"
-
 
 def _along(line, steps: int):
     for i in range(steps):
         yield line.interpolate(line.length * i / steps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=f"{OWNER}: the blur area is commune ∩ QPV, not the arrondissement that is published",
-)
 def test_a_pins_public_point_lies_in_the_arrondissement_it_publishes():
     border = Territory.objects.get(code="75120").geometry.intersection(
         Territory.objects.get(code="75119").geometry
@@ -46,10 +39,6 @@ def test_a_pins_public_point_lies_in_the_arrondissement_it_publishes():
     assert crossed == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=f"{OWNER}: a pin outside every QPV may be blurred into one while it publishes qpv: null",
-)
 def test_a_pin_outside_every_qpv_is_not_shown_inside_one():
     ring = Territory.objects.get(code="QN07519M").geometry.boundary  # Grand Belleville
     inside_a_qpv = []

@@ -131,7 +131,7 @@ def test_a_resident_cannot_curate(resident):
 def test_a_printing_need_near_belleville_gets_real_actors_helping_with_paperwork():
     pin = make_pin(*BELLEVILLE, theme="acceder-droits", text="imprimer mes papiers CAF")
     nearby = actors_near_pin(pin)
-    assert 1 <= len(nearby) <= 5
+    assert 1 <= len(nearby) <= 6  # five, and the nearest paperwork help if none of them is one
     assert any("Aide aux démarches administratives" in n.place.services for n in nearby)
     # The nearest place that can help comes first (in the 50 m steps the card shows).
     assert [n.distance_m for n in nearby] == sorted(n.distance_m for n in nearby)
