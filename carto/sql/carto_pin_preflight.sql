@@ -6,13 +6,7 @@
 -- SQL: every part is a lookup in the database, and one round trip instead of six. PL/pgSQL: the statement is
 -- the same for every pin and planning it took longer than running it (0.6 of 1.1 ms, EXPLAIN ANALYZE at
 -- 100 k pins); a PL/pgSQL function keeps its plans for the session.
--- The public location (a new pin inside the Métropole only) is the first blur candidate
--- (carto.services.privacy.blur_candidates) that carto_place puts in the same commune, arrondissement and QPV
--- (or in no QPV) as the pin: the territories a pin publishes come from its exact location, so a public
--- point across a border would tell which side of it the resident is. Candidates are tried in order and the
--- first one that agrees ends the loop (usually the first). When none does (a narrow territory), the
--- candidates are drawn halfway, then a quarter of the way, back towards the pin; only then the point of the
--- commune (and QPV) closest to the first one, the former rule.
+-- The public location (a new pin inside the Métropole only) is carto_blur's (carto/sql/carto_blur.sql).
 -- The id comes from the sequence only for a new pin inside the Métropole.
 -- Counting (in_area_key not null): only a new pin inside the Métropole whose theme is current is counted,
 -- after the replay check on purpose (a client retrying the same pin is never throttled). The keys are
@@ -35,8 +29,6 @@ AS $$
 DECLARE
   pre record;
   counted varchar[];
-  area geometry;
-  candidate geometry;
   blurred geometry;
 BEGIN
   WITH replay AS (SELECT p.id, p.request_fingerprint FROM carto_pin p WHERE p.client_uuid = in_client_uuid),
@@ -63,43 +55,8 @@ BEGIN
   ) h ON in_device_hash <> '';
 
   IF pre.new_id IS NOT NULL AND cardinality(in_xs) > 0 THEN
-    -- Every candidate, then each drawn halfway and a quarter of the way back towards the pin (a narrow
-    -- territory, a corner where three meet): the first that agrees.
-    <<search>>
-    FOR level IN 0 .. 2 LOOP
-      FOR i IN 1 .. cardinality(in_xs) LOOP
-        candidate := ST_SetSRID(ST_MakePoint(
-          ST_X(in_point) + (in_xs[i] - ST_X(in_point)) / (2 ^ level),
-          ST_Y(in_point) + (in_ys[i] - ST_Y(in_point)) / (2 ^ level)), ST_SRID(in_point));
-        IF EXISTS (SELECT 1 FROM carto_place(candidate, 0) c
-                   WHERE c.commune_id = pre.commune_id
-                     AND c.arrondissement_id IS NOT DISTINCT FROM pre.arrondissement_id
-                     AND c.qpv_id IS NOT DISTINCT FROM pre.qpv_id) THEN
-          blurred := candidate;
-          EXIT search;
-        END IF;
-      END LOOP;
-    END LOOP;
-    -- Else the point closest to the first candidate of the area that agrees, 1 m inside it where it is wider
-    -- than 2 m (a point on a border is placed by the lowest code): the commune ∩ the arrondissement ∩ the
-    -- QPV, or minus the QPVs around when the pin is in none. An overlay, hence only here.
-    IF blurred IS NULL THEN
-      SELECT t.geometry INTO area FROM carto_territory t WHERE t.id = pre.commune_id;
-      IF pre.arrondissement_id IS NOT NULL THEN
-        area := ST_Intersection(area, (SELECT t.geometry FROM carto_territory t WHERE t.id = pre.arrondissement_id));
-      END IF;
-      IF pre.qpv_id IS NOT NULL THEN
-        area := ST_Intersection(area, (SELECT t.geometry FROM carto_territory t WHERE t.id = pre.qpv_id));
-      ELSE
-        SELECT COALESCE(ST_Difference(area, ST_Union(t.geometry)), area) INTO area
-        FROM carto_territory t
-        WHERE t.kind = 'qpv' AND t.geometry IS NOT NULL AND ST_DWithin(t.geometry, in_point, 2 * in_theme_blur_meters);
-      END IF;
-      IF NOT ST_IsEmpty(ST_Buffer(area, -1)) THEN
-        area := ST_Buffer(area, -1);
-      END IF;
-      blurred := ST_ClosestPoint(area, ST_SetSRID(ST_MakePoint(in_xs[1], in_ys[1]), ST_SRID(in_point)));
-    END IF;
+    blurred := carto_blur(in_point, in_xs, in_ys, pre.commune_id, pre.arrondissement_id, pre.qpv_id,
+                          in_theme_blur_meters);
   END IF;
 
   IF in_area_key IS NOT NULL AND pre.replay_id IS NULL AND pre.inside AND pre.theme_current THEN

@@ -184,3 +184,44 @@ def pins_place_range(*, after: int, upto: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_REPLACE_SQL, {"after": after, "upto": upto, "tolerance": PERIMETER_TOLERANCE_M})
         return cursor.rowcount
+
+
+# Pins of one range of ids whose public point carto_place puts in other territories than those they publish
+# (blurred before carto_blur kept them together, or placed again since): id, exact point, blur radius.
+_DISAGREEING_SQL = """
+SELECT p.id, ST_X(p.location), ST_Y(p.location), t.blur_meters
+FROM carto_pin p
+JOIN carto_theme t ON t.id = p.theme_id
+CROSS JOIN LATERAL carto_place(p.public_location, 0) c
+WHERE p.id > %(after)s AND p.id <= %(upto)s AND t.blur_meters > 0
+  AND (c.commune_id, c.arrondissement_id, c.qpv_id)
+      IS DISTINCT FROM (p.commune_id, p.arrondissement_id, p.qpv_id)
+ORDER BY p.id
+"""
+_REBLUR_SQL = """
+UPDATE carto_pin p
+SET public_location = carto_blur(p.location, %(xs)s, %(ys)s, p.commune_id, p.arrondissement_id, p.qpv_id,
+                                 %(meters)s)
+WHERE p.id = %(id)s
+"""
+
+
+def pins_disagreeing(*, after: int, upto: int) -> list[tuple[int, float, float, int]]:
+    """(id, x, y, blur meters) of the pins with after < id <= upto shown in other territories than theirs."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DISAGREEING_SQL, {"after": after, "upto": upto})
+        return cursor.fetchall()
+
+
+def pin_reblur(*, pin_id: int, candidates: list[tuple[float, float]], meters: int) -> None:
+    """The pin's public location again, by carto_blur from its `candidates` (carto.services.privacy)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REBLUR_SQL,
+            {
+                "id": pin_id,
+                "xs": [x for x, _ in candidates],
+                "ys": [y for _, y in candidates],
+                "meters": meters,
+            },
+        )

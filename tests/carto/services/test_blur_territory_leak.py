@@ -13,8 +13,9 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from carto.geo import to_api
-from carto.models import Territory
-from tests.factories import make_pin
+from carto.models import Pin, Territory
+from carto.services.placement import pins_replace
+from tests.factories import BELLEVILLE, make_pin
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,28 @@ def test_a_pin_outside_every_qpv_is_not_shown_inside_one():
             ):
                 inside_a_qpv.append(pin.pk)
     assert inside_a_qpv == []
+
+
+def test_replace_pins_blurs_again_the_pins_shown_across_their_border():
+    # A pin blurred by the former rule: its public point in the 19e while it publishes the 20e.
+    border = Territory.objects.get(code="75120").geometry.intersection(
+        Territory.objects.get(code="75119").geometry
+    )
+    middle = border.interpolate(border.length / 2)
+    here = to_api(Point(middle.x + 8, middle.y, srid=border.srid))
+    pin = make_pin(here.x, here.y, theme="acceder-droits")
+    published = Territory.objects.get(pk=pin.arrondissement_id)
+    other = Territory.objects.get(code="75119" if published.code == "75120" else "75120")
+    across = other.geometry.point_on_surface
+    Pin.objects.filter(pk=pin.pk).update(public_location=across)
+    untouched = make_pin(*BELLEVILLE, theme="acceder-droits")
+
+    pins_replace()
+
+    pin.refresh_from_db()
+    assert published.geometry.intersects(pin.public_location)
+    assert 0 < pin.public_location.distance(pin.location) <= 2 * pin.theme.blur_meters
+    # The same public point a new pin at that spot gets: the repair is the write's own rule.
+    twin = make_pin(here.x, here.y, theme="acceder-droits")
+    assert twin.public_location.equals_exact(pin.public_location, 0.01)
+    assert Pin.objects.get(pk=untouched.pk).public_location == untouched.public_location
