@@ -111,6 +111,9 @@ class LockoutModelBackend(ModelBackend):
         ip = client_ip(request)
         user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
         network = ip_hash(request)[:16]
+        if lockout.network_is_spraying(network=network):
+            security_event("login_network_locked", user=user_hash, ip=network)
+            raise PermissionDenied
         # Counted before the password is checked, so a burst of concurrent guesses cannot pass together.
         if not lockout.login_attempt_allowed(username=username, ip=ip):
             # Back-off: guessing keeps it locked. PermissionDenied stops django.contrib.auth.authenticate()
@@ -119,6 +122,7 @@ class LockoutModelBackend(ModelBackend):
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
+            lockout.network_failure_record(network=network)
             failures = lockout.login_failures(username=username, ip=ip)
             security_event("login_failed", user=user_hash, ip=network, failures=failures)
         else:

@@ -293,6 +293,9 @@ LOGGING = {
 AUTHENTICATION_BACKENDS = ["api.security.LockoutModelBackend"]
 CARTO_LOGIN_MAX_FAILURES = env.int("CARTO_LOGIN_MAX_FAILURES", default=5)
 CARTO_LOGIN_LOCKOUT_SECONDS = env.int("CARTO_LOGIN_LOCKOUT_SECONDS", default=900)
+# Password spraying: a network (an address, an IPv6 /64) with this many failed sign-ins over any usernames in
+# the window is refused until it passes.
+CARTO_LOGIN_NETWORK_MAX_FAILURES = env.int("CARTO_LOGIN_NETWORK_MAX_FAILURES", default=30)
 # Personal data (carto/services/accounts.py): exact locations of closed pins and IP hashes are purged
 # after these delays (manage.py purge_retention, daily); a data export link works once, this long.
 CARTO_RETENTION_DAYS = env.int("CARTO_RETENTION_DAYS", default=365)

@@ -73,6 +73,32 @@ def login_attempt_allowed(*, username: str, ip: str, now: dt.datetime | None = N
     return count + sum(earlier.values_list("count", flat=True)) <= settings.CARTO_LOGIN_MAX_FAILURES
 
 
+def _network_key(network: str) -> str:
+    return f"login-net:{network}"
+
+
+def network_failures(*, network: str, now: dt.datetime | None = None) -> int:
+    """Failed sign-ins from this network (keyed hash of an address or IPv6 /64), any username, in the current
+    and previous windows."""
+    current, previous = _windows(now or timezone.now())
+    rows = WriteCounter.objects.filter(key=_network_key(network), window_start__in=[current, previous])
+    return sum(rows.values_list("count", flat=True))
+
+
+def network_is_spraying(*, network: str, now: dt.datetime | None = None) -> bool:
+    """True when this network failed more sign-ins, over any usernames, than CARTO_LOGIN_NETWORK_MAX_FAILURES:
+    the per-username lock-out lets a sprayer try a few passwords on every account; this stops the sprayer,
+    not the accounts (a centre social behind one address signs in far less often than that)."""
+    return network_failures(network=network, now=now) >= settings.CARTO_LOGIN_NETWORK_MAX_FAILURES
+
+
+def network_failure_record(*, network: str, now: dt.datetime | None = None) -> None:
+    """Count one failed sign-in from this network."""
+    current, _ = _windows(now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_FAIL_SQL, [_network_key(network), current])
+
+
 def login_success_reset(*, username: str, ip: str) -> None:
     """A successful sign-in forgets earlier failures of the username."""
     WriteCounter.objects.filter(key=_key(username, ip)).delete()

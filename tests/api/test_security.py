@@ -95,6 +95,21 @@ def test_login_is_locked_after_repeated_failures_even_with_the_right_password(re
     assert _login("resident", PASSWORD, ip="198.51.100.7") is None
 
 
+def test_a_network_spraying_passwords_over_many_usernames_is_refused_but_others_are_not(resident, settings):
+    settings.CARTO_LOGIN_NETWORK_MAX_FAILURES = 6
+    # Two guesses on each of three accounts: under every account's own limit (5), at the network's.
+    for name in ("alice", "bob", "carol"):
+        for guess in ("123456", "azerty"):
+            assert _login(name, guess, ip="203.0.113.9") is None
+    # The right password from that network is refused now; from another address it is accepted.
+    assert _login("resident", PASSWORD, ip="203.0.113.9") is None
+    assert _login("resident", PASSWORD, ip="198.51.100.7") == resident
+    # An IPv6 sprayer cannot spread over its /64.
+    for n in range(6):
+        assert _login(f"user{n}", "wrong", ip=f"2001:db8::{n + 1}") is None
+    assert _login("resident", PASSWORD, ip="2001:db8::ffff") is None
+
+
 def test_attempts_during_the_lock_extend_it_and_it_ends_when_they_stop(resident, settings):
     import datetime as dt
 
