@@ -9,6 +9,7 @@ from django.contrib.gis.gdal import OGRGeometry
 from django.db import connection
 
 from carto.geo import API_SRID, STORAGE_SRID, transform_between
+from carto.models import Pin
 from carto.pin_filter import NO_FILTER, PinFilter, filter_sql
 from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
@@ -49,6 +50,28 @@ SELECT n::int, ST_X(c), ST_Y(c) FROM (
 ) s
 ORDER BY n DESC, 2, 3
 """  # noqa: S608 (constant fragments spliced; every value is bound)
+
+
+# The box rule alone, as a bare count of the visible pins of a box: the reference that tests and
+# bench/clusters_supercluster.py hold both paths to. Narrowed by the WGS84 envelope transformed to Lambert-93
+# with 1 km to spare (more than any arc's bulge at a map's scale), independently of _storage_envelope; for
+# boxes in Lambert-93's domain (a map request's: parse_bbox clips them to Île-de-France and 1° around).
+BOX_COUNT_SQL = """
+SELECT count(*) FROM (
+  SELECT ST_Transform(p.public_location, 3857) AS g FROM carto_pin p
+  WHERE p.public_location && ST_Expand(ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154), 1000)
+    AND p.status = ANY(%(statuses)s)
+) q
+WHERE ST_X(q.g) BETWEEN %(mx0)s AND %(mx1)s AND ST_Y(q.g) BETWEEN %(my0)s AND %(my1)s
+"""
+
+
+def box_count_params(bbox: tuple[float, float, float, float]) -> dict:
+    """BOX_COUNT_SQL's parameters for a WGS84 box."""
+    mx0, my0, mx1, my1 = mercator_box(bbox)
+    minx, miny, maxx, maxy = bbox
+    return dict(minx=minx, miny=miny, maxx=maxx, maxy=maxy, mx0=mx0, my0=my0, mx1=mx1, my1=my1,
+                statuses=list(Pin.VISIBLE_STATUSES))  # fmt: skip
 
 
 # Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer), same box rule. A "core"
