@@ -30,6 +30,8 @@ from carto.stats.grid import GROUP_BITS, WORLD_HALF
 # Finest level of the Morton codes: 2^LEVEL cells across the world (~15 cm): finer than any map group
 # (zoom 22 + GROUP_BITS = level 24), and 2 × LEVEL bits fit an int64.
 LEVEL = 28
+# Levels with a table of their non-empty cells (_Run.levels): up to ~150 m cells (level 18), ~5 MB at 1 M pins.
+TABLE_LEVEL = 18
 # Metres between a cell taken whole and the box's edge: far above the rounding of a pin's cell (~4e-9 m at
 # 2e7 m), far below any distance that matters.
 _MARGIN = 1e-5
@@ -58,17 +60,34 @@ def morton(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Run:
-    """Pins sorted by Morton code, with fixed-point prefix sums of their x and y around (x0, y0)."""
+    """Pins sorted by Morton code, with fixed-point prefix sums of their x and y around (x0, y0), and for
+    each level up to TABLE_LEVEL its non-empty cells (sorted codes) and where their pins start."""
 
     codes: np.ndarray
     x: np.ndarray
     y: np.ndarray
     sum_x: np.ndarray  # int64, len + 1: sum_x[j] - sum_x[i] is the sum over pins i..j-1, in `unit`
     sum_y: np.ndarray
+    levels: list[tuple[np.ndarray, np.ndarray]]
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.codes, self.x, self.y, self.sum_x, self.sum_y))
+        arrays = (self.codes, self.x, self.y, self.sum_x, self.sum_y, *(a for t in self.levels for a in t))
+        return sum(a.nbytes for a in arrays)
+
+    def pins_of(self, level: int, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and past-last pin of each cell `code` at `level` (equal when the cell is empty)."""
+        if level < len(self.levels):
+            # One binary search in the level's few cells, not two in the pins: they stay in the CPU cache.
+            codes, starts = self.levels[level]
+            if not len(codes):
+                return np.zeros(len(code), np.int64), np.zeros(len(code), np.int64)
+            i = np.searchsorted(codes, code)
+            found = codes[np.minimum(i, len(codes) - 1)] == code
+            lo = starts[i]
+            return lo, np.where(found, starts[np.minimum(i + 1, len(codes))], lo)
+        shift = 2 * (LEVEL - level)
+        return np.searchsorted(self.codes, code << shift), np.searchsorted(self.codes, (code + 1) << shift)
 
 
 @dataclass(frozen=True)
@@ -138,12 +157,14 @@ def map_index_build(x: np.ndarray, y: np.ndarray, theme: np.ndarray, *, version:
     qy = np.rint((y - y0) / unit).astype(np.int64)
 
     def run(selection: np.ndarray) -> _Run:
+        sorted_codes = codes[selection]
         return _Run(
-            codes[selection],
+            sorted_codes,
             x[selection],
             y[selection],
             np.concatenate(([0], np.cumsum(qx[selection]))),
             np.concatenate(([0], np.cumsum(qy[selection]))),
+            _level_tables(sorted_codes),
         )
 
     everything = run(np.argsort(codes, kind="stable"))
@@ -162,6 +183,17 @@ def map_index_build(x: np.ndarray, y: np.ndarray, theme: np.ndarray, *, version:
         themes=themes,
         build_seconds=time.perf_counter() - started,
     )
+
+
+def _level_tables(codes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each level 0..TABLE_LEVEL: the sorted codes of its non-empty cells and their first pins (plus the
+    pins' count at the end)."""
+    tables = []
+    for level in range(TABLE_LEVEL + 1):
+        cells = codes >> (2 * (LEVEL - level))
+        starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if len(cells) else np.zeros(0, np.int64)
+        tables.append((cells[starts], np.r_[starts, len(cells)].astype(np.int64)))
+    return tables
 
 
 def _cells_in_box(level: int, box) -> tuple[np.ndarray, np.ndarray]:
@@ -185,10 +217,7 @@ def _box_parts(run: _Run, box, group_level: int) -> list[tuple]:
     parts = []
     while len(cx):
         size = 2 * WORLD_HALF / 2**level
-        shift = 2 * (LEVEL - level)
-        code = morton(cx, cy)
-        lo = np.searchsorted(run.codes, code << shift)
-        hi = np.searchsorted(run.codes, (code + 1) << shift)
+        lo, hi = run.pins_of(level, morton(cx, cy))
         nonempty = hi > lo
         cx, cy, lo, hi = cx[nonempty], cy[nonempty], lo[nonempty], hi[nonempty]
         west, north = cx * size - WORLD_HALF, WORLD_HALF - cy * size
