@@ -68,7 +68,7 @@ class _Run:
     y: np.ndarray
     sum_x: np.ndarray  # int64, len + 1: sum_x[j] - sum_x[i] is the sum over pins i..j-1, in `unit`
     sum_y: np.ndarray
-    levels: list[tuple[np.ndarray, np.ndarray]]
+    levels: list[tuple[np.ndarray, np.ndarray]]  # per level: non-empty cells' codes, their first pins
 
     @property
     def nbytes(self) -> int:
@@ -82,10 +82,9 @@ class _Run:
             codes, starts = self.levels[level]
             if not len(codes):
                 return np.zeros(len(code), np.int64), np.zeros(len(code), np.int64)
-            i = np.searchsorted(codes, code)
-            found = codes[np.minimum(i, len(codes) - 1)] == code
-            lo = starts[i]
-            return lo, np.where(found, starts[np.minimum(i + 1, len(codes))], lo)
+            row = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
+            found = codes[row] == code
+            return np.where(found, starts[row], 0), np.where(found, starts[row + 1], 0)
         shift = 2 * (LEVEL - level)
         return np.searchsorted(self.codes, code << shift), np.searchsorted(self.codes, (code + 1) << shift)
 
@@ -158,12 +157,14 @@ def map_index_build(x: np.ndarray, y: np.ndarray, theme: np.ndarray, *, version:
 
     def run(selection: np.ndarray) -> _Run:
         sorted_codes = codes[selection]
+        sum_x = np.concatenate(([0], np.cumsum(qx[selection])))
+        sum_y = np.concatenate(([0], np.cumsum(qy[selection])))
         return _Run(
             sorted_codes,
             x[selection],
             y[selection],
-            np.concatenate(([0], np.cumsum(qx[selection]))),
-            np.concatenate(([0], np.cumsum(qy[selection]))),
+            sum_x,
+            sum_y,
             _level_tables(sorted_codes),
         )
 
@@ -203,8 +204,18 @@ def _cells_in_box(level: int, box) -> tuple[np.ndarray, np.ndarray]:
     last = 2**level - 1
     c0, c1 = (min(max(math.floor((m + WORLD_HALF) / size), 0), last) for m in (mx0, mx1))
     r0, r1 = (min(max(math.floor((WORLD_HALF - m) / size), 0), last) for m in (my1, my0))
-    cy, cx = np.mgrid[r0 : r1 + 1, c0 : c1 + 1]
-    return cx.ravel().astype(np.int64), cy.ravel().astype(np.int64)
+    columns, rows = np.arange(c0, c1 + 1, dtype=np.int64), np.arange(r0, r1 + 1, dtype=np.int64)
+    return np.tile(columns, len(rows)), np.repeat(rows, len(columns))
+
+
+def _child_offsets(step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column, row and Morton offsets of the 4^step cells `step` levels finer inside a cell."""
+    side = 2**step
+    dx, dy = np.tile(np.arange(side), side), np.repeat(np.arange(side), side)
+    return dx, dy, morton(dx, dy)
+
+
+_CHILDREN = {step: _child_offsets(step) for step in range(1, 7)}
 
 
 def _box_parts(run: _Run, box, group_level: int) -> list[tuple]:
@@ -214,14 +225,15 @@ def _box_parts(run: _Run, box, group_level: int) -> list[tuple]:
     # Start where the box spans at most two cells across: at most 3 × 3 of them.
     level = min(max(math.floor(math.log2(2 * WORLD_HALF / span)), 0), group_level)
     cx, cy = _cells_in_box(level, box)
+    code = morton(cx, cy)
     parts = []
     while len(cx):
         size = 2 * WORLD_HALF / 2**level
-        lo, hi = run.pins_of(level, morton(cx, cy))
+        lo, hi = run.pins_of(level, code)
         nonempty = hi > lo
-        cx, cy, lo, hi = cx[nonempty], cy[nonempty], lo[nonempty], hi[nonempty]
-        west, north = cx * size - WORLD_HALF, WORLD_HALF - cy * size
+        cx, cy, code, lo, hi = cx[nonempty], cy[nonempty], code[nonempty], lo[nonempty], hi[nonempty]
         if level >= group_level:
+            west, north = cx * size - WORLD_HALF, WORLD_HALF - cy * size
             whole = (
                 (west >= mx0 + _MARGIN)
                 & (west + size <= mx1 - _MARGIN)
@@ -234,44 +246,31 @@ def _box_parts(run: _Run, box, group_level: int) -> list[tuple]:
                 a, b = lo[whole], hi[whole]
                 parts.append((key[whole], b - a, run.sum_x[b] - run.sum_x[a], run.sum_y[b] - run.sum_y[a]))
             edge = ~whole
-            cx, cy, lo, hi, key = cx[edge], cy[edge], lo[edge], hi[edge], key[edge]
-            pins = int((hi - lo).sum())
-            if pins <= _PINS_PER_CELL_TO_SPLIT * len(cx) or level == LEVEL:
+            cx, cy, code, lo, hi, key = cx[edge], cy[edge], code[edge], lo[edge], hi[edge], key[edge]
+            if int((hi - lo).sum()) <= _PINS_PER_CELL_TO_SPLIT * len(cx) or level == LEVEL:
                 parts.append(_pins_in_box(run, box, lo, hi, key))
                 break
             step = 1
         else:
             step = 1
-            while level + step < group_level and len(cx) * 4 ** (step + 1) <= _EXPAND_LIMIT:
+            while level + step < group_level and step < 6 and len(cx) * 4 ** (step + 1) <= _EXPAND_LIMIT:
                 step += 1
-        cx, cy = _children(cx, cy, step)
+        dx, dy, dcode = _CHILDREN[step]
+        cx = ((cx << step)[:, None] + dx).ravel()
+        cy = ((cy << step)[:, None] + dy).ravel()
+        code = ((code << (2 * step))[:, None] + dcode).ravel()
         level += step
-        cx, cy = _meeting(cx, cy, level, box)
+        # Keep the children that may meet the box (with the margin: a doubtful cell is kept).
+        size = 2 * WORLD_HALF / 2**level
+        west, north = cx * size - WORLD_HALF, WORLD_HALF - cy * size
+        meet = (
+            (west <= mx1 + _MARGIN)
+            & (west + size >= mx0 - _MARGIN)
+            & (north >= my0 - _MARGIN)
+            & (north - size <= my1 + _MARGIN)
+        )
+        cx, cy, code = cx[meet], cy[meet], code[meet]
     return parts
-
-
-def _children(cx: np.ndarray, cy: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """The cells `step` levels finer inside each cell."""
-    side = 2**step
-    dy, dx = np.mgrid[0:side, 0:side]
-    return (
-        ((cx << step)[:, None] + dx.ravel()[None, :]).ravel(),
-        ((cy << step)[:, None] + dy.ravel()[None, :]).ravel(),
-    )
-
-
-def _meeting(cx: np.ndarray, cy: np.ndarray, level: int, box) -> tuple[np.ndarray, np.ndarray]:
-    """The cells among (cx, cy) that may meet `box` (with the margin: a doubtful cell is kept)."""
-    size = 2 * WORLD_HALF / 2**level
-    mx0, my0, mx1, my1 = box
-    west, north = cx * size - WORLD_HALF, WORLD_HALF - cy * size
-    keep = (
-        (west <= mx1 + _MARGIN)
-        & (west + size >= mx0 - _MARGIN)
-        & (north >= my0 - _MARGIN)
-        & (north - size <= my1 + _MARGIN)
-    )
-    return cx[keep], cy[keep]
 
 
 def _pins_in_box(run: _Run, box, lo: np.ndarray, hi: np.ndarray, key: np.ndarray) -> tuple:
