@@ -28,6 +28,14 @@ class PinClusterView(APIView):
             OpenApiParameter("bbox", str, required=True, description="minlon,minlat,maxlon,maxlat (WGS84)"),
             OpenApiParameter("zoom", int, required=True),
             *PIN_FILTER_PARAMETERS,
+            OpenApiParameter(
+                "X-Map-Groups",
+                str,
+                location=OpenApiParameter.HEADER,
+                response=True,
+                enum=["memory", "sql"],
+                description="which path answered: the worker's in-memory index or SQL (same groups)",
+            ),
         ],
     )
     def get(self, request):

@@ -297,6 +297,18 @@ def _stored_plan(
     }
 
 
+def pin_by_pin_params(bbox, zoom: int, pin_filter: PinFilter = NO_FILTER) -> dict:
+    """The parameters of the pin-by-pin statement (_GROUPS_SQL), also read by the stored-cell statements."""
+    mx0, my0, mx1, my1 = mercator_box(bbox)
+    bx0, by0, bx1, by1 = _storage_envelope(bbox)
+    return {
+        **dict(mx0=mx0, my0=my0, mx1=mx1, my1=my1, bx0=bx0, by0=by0, bx1=bx1, by1=by1),
+        **pin_filter.sql_params(),
+        "half": WORLD_HALF,
+        "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
+    }
+
+
 def map_groups_in_box(
     *,
     bbox: tuple[float, float, float, float],
@@ -315,14 +327,7 @@ def map_groups_in_box(
     """
     if index is not None:
         return index.groups(mercator_box(bbox), zoom, theme_ids=pin_filter.theme_ids)
-    mx0, my0, mx1, my1 = mercator_box(bbox)
-    bx0, by0, bx1, by1 = _storage_envelope(bbox)
-    params = {
-        **dict(mx0=mx0, my0=my0, mx1=mx1, my1=my1, bx0=bx0, by0=by0, bx1=bx1, by1=by1),
-        **pin_filter.sql_params(),
-        "half": WORLD_HALF,
-        "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
-    }
+    params = pin_by_pin_params(bbox, zoom, pin_filter)
     sql = _GROUPS_SQL
     plan = None
     unfiltered = not pin_filter.stored_keys_set
