@@ -16,12 +16,18 @@ carto/stats/map_groups.py); supercluster gets `extent: 256, radius: 32`, so a cl
 zoom is clustered; it only changes the index build time, printed for information).
 
 Transport: the Node server is always reached over loopback HTTP (one keep-alive http.client connection).
-Our endpoint is timed two ways: through gunicorn (config/gunicorn.py, 1 worker, over the same kind of
-keep-alive connection), the like-for-like figure that the target rows use, and in-process through Django's
-test Client (no socket, as bench/map_clusters.py), for information. Two floors are printed too: gunicorn
-answering /healthz (HTTP + Django middleware, no SQL) and Node answering an empty box (HTTP alone).
+Our endpoint is timed three ways: through a gunicorn answering from its in-memory index (config/gunicorn.py,
+1 worker, over the same kind of keep-alive connection), the like-for-like figure that the target rows use;
+through a second gunicorn with CARTO_MAP_INDEX=off (the SQL path, as before the index, and the fallback while an
+index is rebuilt), in the same loop; and in-process through Django's test Client (no socket, as
+bench/map_clusters.py), for information. Each answer's X-Map-Groups header says which path answered (printed as
+"answered from memory"); timing starts once both index holders answer from memory. The index's build time and
+arrays (built in-process the same way as in a worker) and the gunicorn worker's resident memory before and
+after its build are printed. Two floors are printed too: gunicorn answering /healthz (HTTP + Django
+middleware, no SQL) and Node answering an empty box (HTTP alone).
 
-Exactness: every request's `total` (both ways) must equal a bare SQL count of the visible pins in the box,
+Exactness: every request's `total` (all three) must equal a bare count of the visible pins in the box
+(BOX_COUNT_SQL, the box rule: Web Mercator x/y inside the box's Web Mercator rectangle),
 or the bench exits non-zero. Supercluster returns the clusters whose centre lies in the box, so its sum of
 counts is not expected to match; its mean relative difference is printed for information.
 Database: CARTO_BENCH_DATABASE (default bench_pins), loaded by bench/generate_pins.py.
