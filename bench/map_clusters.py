@@ -6,7 +6,8 @@
 `GET /api/pins/clusters/?bbox=&zoom=` at zooms 8–12 over screen-sized boxes (1280 × 800 px) centred on
 sampled pins, plus the whole-Métropole view, against `_GROUPS_SQL` (the old statement: every visible pin of
 the box reprojected and grouped) run with the same parameters through a plain psycopg connection. Every
-request's total is checked against the old statement's: the counts must be exact.
+request's total is checked against the old statement's: the counts must be exact. The endpoint runs with
+CARTO_MAP_INDEX=off: this bench times its SQL path (bench/clusters_supercluster.py times the in-memory index).
 Database: CARTO_BENCH_DATABASE (default bench_pins), loaded by bench/generate_pins.py.
 """
 
@@ -99,13 +100,13 @@ def main() -> None:
     from django.test import Client
 
     from carto.models import Pin, PinCell
-    from carto.stats.grid import WORLD_HALF
-    from carto.stats.map_groups import _GROUPS_SQL, GROUP_BITS
+    from carto.stats.map_groups import _GROUPS_SQL, pin_by_pin_params
 
     visible = aggregates_ensure()
     print(f"{Pin.objects.count()} pins, {visible} visible, {PinCell.objects.count()} stored cells")
 
     settings.ALLOWED_HOSTS = ["*"]
+    settings.CARTO_MAP_INDEX = "off"  # the SQL path; bench/clusters_supercluster.py times the in-memory index
     client = Client()
     bare_cursor = open_bare_cursor()
     requests = cluster_requests(args.samples)
@@ -118,19 +119,7 @@ def main() -> None:
         return elapsed, response.json()["total"]
 
     def old_sql(box, zoom) -> tuple[float, int]:
-        params = {
-            "minx": box[0],
-            "miny": box[1],
-            "maxx": box[2],
-            "maxy": box[3],
-            "statuses": list(Pin.VISIBLE_STATUSES),
-            "themes": None,
-            "kind": None,
-            "since": None,
-            "until": None,
-            "half": WORLD_HALF,
-            "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
-        }
+        params = pin_by_pin_params(box, zoom)
         started = time.perf_counter()
         rows = bare_cursor.execute(_GROUPS_SQL, params).fetchall()
         return (time.perf_counter() - started) * 1000, sum(n for n, _, _ in rows)

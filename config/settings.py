@@ -83,6 +83,12 @@ CARTO_READ_YOUR_WRITES_SECONDS = env.int("CARTO_READ_YOUR_WRITES_SECONDS", defau
 # Statistics (comparisons, hexbins) are kept in each worker's cache under the map version, which every write
 # they count bumps; this bounds what no bump covers (a new population from an import). 0: no cache.
 CARTO_STATS_CACHE_SECONDS = env.int("CARTO_STATS_CACHE_SECONDS", default=300)
+# Map groups (GET /api/pins/clusters/) from an in-memory index of the visible pins, one per worker process
+# (carto.stats.map_index_holder): "background" rebuilds it in a thread when the map version moves, "inline"
+# in the request (tests), "off" answers in SQL only.
+CARTO_MAP_INDEX = env.str("CARTO_MAP_INDEX", default="background")
+if CARTO_MAP_INDEX not in ("background", "inline", "off"):
+    raise ImproperlyConfigured("CARTO_MAP_INDEX must be background, inline or off")
 # Screens that must always see the latest state (curators, the resident's own pins).
 CARTO_PRIMARY_PATHS = env.list("CARTO_PRIMARY_PATHS", default=["/admin/", "/api/pins/mine/"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -67,6 +67,9 @@ def _empty_cache():
 def pytest_configure(config):
     # Password hashing is deliberately slow (PBKDF2); the cast of signed-in users does not need it in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Test transactions never commit nor bump the map version: an in-memory map index built in one test
+    # would answer the next. Map groups come from SQL unless a test asks for the index (tests/carto/stats).
+    settings.CARTO_MAP_INDEX = "off"
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,9 @@ AGGREGATE_MIN_ZOOM = 8
 # of its edge instead of ~400 m (4x fewer at z12, bench/map_clusters.py), for one more upsert per pin.
 TOTALS_RIM_ZOOM = 14
 MAX_ZOOM = 22
+# Map groups are four times wider than heatmap cells: 64 px on a 256 px tile (supercluster's default
+# radius of 40 px on 512 px tiles, about the same on screen). Read by both map-group paths (SQL, memory).
+GROUP_BITS = 2
 _EARTH_RADIUS = 6378137.0
 # The Métropole du Grand Paris with a margin (WGS84): the default extent of whole-Métropole statistics.
 METROPOLE_BBOX = (2.05, 48.65, 2.75, 49.05)
@@ -34,6 +37,24 @@ def mercator(lon: float, lat: float) -> tuple[float, float]:
         _EARTH_RADIUS * math.radians(lon),
         _EARTH_RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)),
     )
+
+
+# Web Mercator's latitude limit: the world is a square there (EPSG:3857 bounds).
+MERCATOR_MAX_LATITUDE = 85.0511287798066
+
+
+def mercator_box(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The Web Mercator rectangle (x0, y0, x1, y1) of a WGS84 box (minlon, minlat, maxlon, maxlat).
+
+    The map groups' box rule, on a map screen's terms: a pin is in the box when the Web Mercator x/y of its
+    public location (as PostGIS computes them) lie in this rectangle, bounds included; lon/lat inside the
+    WGS84 box is the same rule, Web Mercator being monotonic in both.
+    """
+    (x0, y0), (x1, y1) = (
+        mercator(lon, max(-MERCATOR_MAX_LATITUDE, min(lat, MERCATOR_MAX_LATITUDE)))
+        for lon, lat in ((bbox[0], bbox[1]), (bbox[2], bbox[3]))
+    )
+    return x0, y0, x1, y1
 
 
 def cell_size(zoom: int) -> float:

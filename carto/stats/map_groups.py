@@ -9,50 +9,77 @@ from django.contrib.gis.gdal import OGRGeometry
 from django.db import connection
 
 from carto.geo import API_SRID, STORAGE_SRID, transform_between
+from carto.models import Pin
 from carto.pin_filter import NO_FILTER, PinFilter, filter_sql
 from carto.stats.grid import (
     AGGREGATE_MAX_ZOOM,
     AGGREGATE_MIN_ZOOM,
     CELL_BITS,
+    GROUP_BITS,
     TOTALS_RIM_ZOOM,
     WORLD_HALF,
     cell_size,
     cells_sql,
-    mercator,
+    mercator_box,
 )
+from carto.stats.map_index import MapIndex
 
-# Map groups are four times wider than heatmap cells: 64 px on a 256 px tile (supercluster's default
-# radius of 40 px on 512 px tiles, about the same on screen).
-GROUP_BITS = 2
 # The pins a request keeps (carto.pin_filter), in both statements: the pin-by-pin one and the stored cells' border.
 PIN_FILTER_SQL = filter_sql("p")
 
+# The box rule, a map screen's: a pin is in the box when the Web Mercator x/y of its public location lie in
+# the box's Web Mercator rectangle (carto.stats.grid.mercator_box, bounds included), the very test of the
+# in-memory index (carto.stats.map_index) and of the bench's bare count. The GiST index narrows the scan
+# first, to a Lambert-93 rectangle holding the whole box (_storage_envelope).
+#
 # Grid clustering of the visible pins in a box. Every pin falls in exactly one cell, so the counts sum to
-# the number of visible pins in the box (the box test is ST_Intersects on the GiST-indexed public location).
+# the number of visible pins in the box.
 _GROUPS_SQL = f"""
-WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g)
 SELECT n::int, ST_X(c), ST_Y(c) FROM (
   SELECT count(*) AS n,
          ST_Transform(ST_SetSRID(ST_MakePoint(avg(ST_X(q.g)), avg(ST_Y(q.g))), 3857), 4326) AS c
   FROM (
     SELECT ST_Transform(p.public_location, 3857) AS g
-    FROM carto_pin p, box
-    WHERE ST_Intersects(p.public_location, box.g)
+    FROM carto_pin p
+    WHERE p.public_location && ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(by1)s, 2154)
       AND {PIN_FILTER_SQL}
     OFFSET 0  -- kept a subquery: each pin is reprojected once, not once per use of g
   ) q
+  WHERE ST_X(q.g) BETWEEN %(mx0)s AND %(mx1)s AND ST_Y(q.g) BETWEEN %(my0)s AND %(my1)s
   GROUP BY floor((ST_X(q.g) + %(half)s) / %(size)s), floor((%(half)s - ST_Y(q.g)) / %(size)s)
 ) s
 ORDER BY n DESC, 2, 3
 """  # noqa: S608 (constant fragments spliced; every value is bound)
 
 
-# Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer). The box B is the WGS84
-# envelope transformed to Lambert-93 (its four corners, joined by straight edges there), exactly as in
-# _GROUPS_SQL. A "core" rectangle of whole stored cells is chosen inside B (_stored_plan, in Python: no round
-# trip); its pins are read from carto_pin_cell, every other pin of B from carto_pin (grouped the same way), so
-# the counts stay exact. `inner` is an axis-aligned Lambert-93 rectangle inside the image of the core: pins
-# strictly inside it are core pins, so the raw scan only needs the four strips of B around it (GiST-indexed).
+# The box rule alone, as a bare count of the visible pins of a box: the reference that tests and
+# bench/clusters_supercluster.py hold both paths to. Narrowed by the WGS84 envelope transformed to Lambert-93
+# with 1 km to spare (more than any arc's bulge at a map's scale), independently of _storage_envelope; for
+# boxes in Lambert-93's domain (a map request's: parse_bbox clips them to Île-de-France and 1° around).
+BOX_COUNT_SQL = """
+SELECT count(*) FROM (
+  SELECT ST_Transform(p.public_location, 3857) AS g FROM carto_pin p
+  WHERE p.public_location && ST_Expand(ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154), 1000)
+    AND p.status = ANY(%(statuses)s)
+) q
+WHERE ST_X(q.g) BETWEEN %(mx0)s AND %(mx1)s AND ST_Y(q.g) BETWEEN %(my0)s AND %(my1)s
+"""
+
+
+def box_count_params(bbox: tuple[float, float, float, float]) -> dict:
+    """BOX_COUNT_SQL's parameters for a WGS84 box."""
+    mx0, my0, mx1, my1 = mercator_box(bbox)
+    minx, miny, maxx, maxy = bbox
+    return dict(minx=minx, miny=miny, maxx=maxx, maxy=maxy, mx0=mx0, my0=my0, mx1=mx1, my1=my1,
+                statuses=list(Pin.VISIBLE_STATUSES))  # fmt: skip
+
+
+# Stored-cell path (zoom ≤ AGGREGATE_MAX_ZOOM, filters the cells can answer), same box rule. A "core"
+# rectangle of whole stored cells is chosen inside the box's Web Mercator rectangle (_stored_plan, in Python:
+# no round trip); its pins are read from carto_pin_cell, every other pin of the box from carto_pin (grouped
+# the same way), so the counts stay exact. `inner` is an axis-aligned Lambert-93 rectangle inside the image
+# of the core: pins strictly inside it are core pins, so the raw scan only needs the four strips of the
+# box's Lambert-93 envelope around it (GiST-indexed).
 #
 # The statement: stored core cells + raw pins of the strips outside the core, both grouped per map group (a
 # group at zoom z is 2^shift × 2^shift stored cells at zoom zs: cx >> shift). The core is a nest of rectangles
@@ -81,8 +108,7 @@ _RING_SQL = """
 {filters}
   GROUP BY 1, 2"""
 _GROUPS_STORED_TEMPLATE = """
-WITH box AS (SELECT ST_Transform(ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326), 2154) AS g),
-stored AS ({stored}
+WITH stored AS ({stored}
 ),
 edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
   SELECT floor((ST_X(q.g) + %(half)s) / %(ssize)s)::int AS cx, floor((%(half)s - ST_Y(q.g)) / %(ssize)s)::int AS cy,
@@ -91,19 +117,19 @@ edge AS MATERIALIZED (  -- materialized: each border pin is reprojected once
     -- The four strips joined, not OR'ed: the planner then estimates no GiST selectivity per strip (0.15 ms
     -- of its ~0.8 ms). A pin on a line two strips share is met twice: DISTINCT ON keeps it once.
     SELECT DISTINCT ON (p.id) ST_Transform(p.public_location, 3857) AS g
-    FROM box, (VALUES (ST_MakeEnvelope(%(bx0)s, %(iy1)s, %(bx1)s, %(by1)s, 2154)),
+    FROM (VALUES (ST_MakeEnvelope(%(bx0)s, %(iy1)s, %(bx1)s, %(by1)s, 2154)),
                       (ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(iy0)s, 2154)),
                       (ST_MakeEnvelope(%(bx0)s, %(iy0)s, %(ix0)s, %(iy1)s, 2154)),
                       (ST_MakeEnvelope(%(ix1)s, %(iy0)s, %(bx1)s, %(iy1)s, 2154))) AS strip (e)
     JOIN carto_pin p ON p.public_location && strip.e
-    WHERE ST_Intersects(p.public_location, box.g)
-      AND {PIN_FILTER_SQL}
+    WHERE {PIN_FILTER_SQL}
   ) q
 ),
 raw AS (
   SELECT cx >> %(shift)s AS gx, cy >> %(shift)s AS gy, count(*) AS n, sum(x) AS sx, sum(y) AS sy
   FROM edge
-  WHERE NOT (cx BETWEEN %(cx0)s AND %(cx1)s AND cy BETWEEN %(cy0)s AND %(cy1)s)
+  WHERE x BETWEEN %(mx0)s AND %(mx1)s AND y BETWEEN %(my0)s AND %(my1)s
+    AND NOT (cx BETWEEN %(cx0)s AND %(cx1)s AND cy BETWEEN %(cy0)s AND %(cy1)s)
   GROUP BY 1, 2
 )
 SELECT n::int, ST_X(c), ST_Y(c) FROM (
@@ -133,15 +159,19 @@ _GROUPS_TOTAL_SQL = cells_sql(_stored_template(_TOTAL_RINGS), filtered=False)
 # The core's inner part is read at the finest zoom where the box spans at most this many cells (few rows).
 CORE_CELLS_ACROSS = 16
 # Lambert-93 is a conic projection (central meridian 3°E): meridians are straight lines through the cone's
-# apex, north of France, and parallels are circles around it. So B's west and east edges are meridian
-# segments, its north edge a chord lying north of its parallel's arc, and its south edge a chord cutting
-# into its parallel's arc by a sagitta (~22 m for a z12 screen over Paris): only the core's south edge needs
-# that margin, the others a rounding slack. Other boxes count pins one by one.
+# apex, north of France, and parallels are circles around it. A WGS84 box is thus a ring sector there: its
+# west and east sides are meridian segments, its north and south sides arcs bulging south, lowest nearest
+# the central meridian. Boxes outside these latitudes (never a map request: parse_bbox clips them) scan
+# every pin.
 _MIN_LATITUDE, _MAX_LATITUDE = 30.0, 60.0
 _CENTRAL_MERIDIAN = 3.0
-# Metres kept between the core and B: PROJ through GDAL here and PostGIS there agree to 1e-9 m (same PROJ).
+# Metres kept around Lambert-93 rectangles: PROJ through GDAL here and PostGIS there agree to 1e-9 m.
 _SLACK = 1.0
+# Web Mercator metres between a whole stored cell and the box's edge: far above the rounding of a pin's
+# cell (~4e-9 m), far below anything visible.
+_CELL_MARGIN = 1e-5
 _EARTH_RADIUS = 6378137.0
+_EVERYWHERE = (-1e9, -1e9, 1e9, 1e9)
 
 
 def _lambert93(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -158,15 +188,21 @@ def _lonlat(x: float, y: float) -> tuple[float, float]:
     return math.degrees(x / _EARTH_RADIUS), math.degrees(math.atan(math.sinh(y / _EARTH_RADIUS)))
 
 
-def _signed_distance(point, a, b) -> float:
-    """Distance of `point` from the line a → b, positive on its left."""
-    (px, py), (ax, ay), (bx, by) = point, a, b
-    return ((bx - ax) * (py - ay) - (by - ay) * (px - ax)) / math.hypot(bx - ax, by - ay)
+def _storage_envelope(bbox) -> tuple[float, float, float, float]:
+    """A Lambert-93 rectangle holding the whole WGS84 box: the GiST index's narrowing.
 
-
-def _inside(point, a, b, margin: float) -> bool:
-    """Whether `point` lies at least `margin` to the left of the line a → b (B's inside, counterclockwise)."""
-    return _signed_distance(point, a, b) >= margin
+    Its corners bound it west, east and north (the sides are meridians, the north arc is highest at its
+    ends); south, the lowest point of the south arc, nearest the central meridian.
+    """
+    minx, miny, maxx, maxy = bbox
+    if miny < _MIN_LATITUDE or maxy > _MAX_LATITUDE:
+        return _EVERYWHERE
+    points = _lambert93([
+        (minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy),
+        (min(max(_CENTRAL_MERIDIAN, minx), maxx), miny),
+    ])  # fmt: skip
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs) - _SLACK, min(ys) - _SLACK, max(xs) + _SLACK, max(ys) + _SLACK
 
 
 def _nested_cores(fine: int, core: tuple[int, int, int, int], coarser: tuple[int, ...]) -> list[tuple]:
@@ -196,45 +232,30 @@ def _stored_plan(
     minx, miny, maxx, maxy = bbox
     if miny < _MIN_LATITUDE or maxy > _MAX_LATITUDE:
         return None
-    (ex0, ey0), (ex1, ey1) = mercator(minx, miny), mercator(maxx, maxy)
+    ex0, ey0, ex1, ey1 = mercator_box(bbox)
     span = max(ex1 - ex0, ey1 - ey0)
     size = cell_size(fine)
-    middle = (minx + maxx) / 2
-    sw, se, ne, nw, south_middle = _lambert93(
-        [(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (middle, miny)]
-    )
-    # A Lambert-93 metre is 1 / cos(lat) Mercator metres, within Lambert-93's scale error (< 0.3 %).
-    scale = 0.99 * math.cos(math.radians(maxy))
-    sagitta = -min(0.0, _signed_distance(south_middle, sw, se))
-    side, south = _SLACK / scale, (sagitta + 2 * _SLACK) / scale
-    cx0 = math.ceil((ex0 + side + WORLD_HALF) / size)
-    cx1 = math.floor((ex1 - side + WORLD_HALF) / size) - 1
-    cy0 = math.ceil((WORLD_HALF - (ey1 - side)) / size)
-    cy1 = math.floor((WORLD_HALF - (ey0 + south)) / size) - 1
+    cx0 = math.ceil((ex0 + _CELL_MARGIN + WORLD_HALF) / size)
+    cx1 = math.floor((ex1 - _CELL_MARGIN + WORLD_HALF) / size) - 1
+    cy0 = math.ceil((WORLD_HALF - (ey1 - _CELL_MARGIN)) / size)
+    cy1 = math.floor((WORLD_HALF - (ey0 + _CELL_MARGIN)) / size) - 1
     if cx0 > cx1 or cy0 > cy1:
         return None
-    (west, north), (east, south_lat) = (
+    (west, north), (east, south) = (
         _lonlat(cx0 * size - WORLD_HALF, WORLD_HALF - cy0 * size),
         _lonlat((cx1 + 1) * size - WORLD_HALF, WORLD_HALF - (cy1 + 1) * size),
     )
-    # The core's corners, the lowest point of its north arc (nearest the central meridian) and the point of
-    # its south arc nearest to B's south edge (at the middle longitude of B, by symmetry of the chord).
-    csw, cse, cne, cnw, north_low, south_near = _lambert93([
-        (west, south_lat), (east, south_lat), (east, north), (west, north),
-        (min(max(_CENTRAL_MERIDIAN, west), east), north), (min(max(middle, west), east), south_lat),
+    # The core's corners and the lowest point of its north arc (nearest the central meridian).
+    csw, cse, cne, cnw, north_low = _lambert93([
+        (west, south), (east, south), (east, north), (west, north),
+        (min(max(_CENTRAL_MERIDIAN, west), east), north),
     ])  # fmt: skip
-    # Checked, not only derived: every corner inside each edge of B, and the south arc inside its south edge
-    # (the north arc bulges away from B's north edge, the sides are meridians through the apex).
-    edges = ((sw, se), (se, ne), (ne, nw), (nw, sw))
-    if not all(_inside(c, a, b, _SLACK / 2) for c in (csw, cse, cne, cnw, south_near) for a, b in edges):
-        return None
     # The inner rectangle: meridian sides are straight, the south arc is highest at its ends.
     ix0, ix1 = max(csw[0], cnw[0]) + _SLACK, min(cse[0], cne[0]) - _SLACK
     iy0, iy1 = max(csw[1], cse[1]) + _SLACK, north_low[1] - _SLACK
     if ix0 >= ix1 or iy0 >= iy1:
         return None
-    bx0, bx1 = min(sw[0], nw[0]) - _SLACK, max(se[0], ne[0]) + _SLACK
-    by0, by1 = min(sw[1], se[1]) - _SLACK, max(nw[1], ne[1]) + _SLACK
+    bx0, by0, bx1, by1 = _storage_envelope(bbox)
     czoom = max(zoom - (CELL_BITS - GROUP_BITS), AGGREGATE_MIN_ZOOM)
     while czoom < AGGREGATE_MAX_ZOOM and span / cell_size(czoom + 1) <= CORE_CELLS_ACROSS:
         czoom += 1
@@ -276,30 +297,37 @@ def _stored_plan(
     }
 
 
+def pin_by_pin_params(bbox, zoom: int, pin_filter: PinFilter = NO_FILTER) -> dict:
+    """The parameters of the pin-by-pin statement (_GROUPS_SQL), also read by the stored-cell statements."""
+    mx0, my0, mx1, my1 = mercator_box(bbox)
+    bx0, by0, bx1, by1 = _storage_envelope(bbox)
+    return {
+        **dict(mx0=mx0, my0=my0, mx1=mx1, my1=my1, bx0=bx0, by0=by0, bx1=bx1, by1=by1),
+        **pin_filter.sql_params(),
+        "half": WORLD_HALF,
+        "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
+    }
+
+
 def map_groups_in_box(
     *,
     bbox: tuple[float, float, float, float],
     zoom: int,
     pin_filter: PinFilter = NO_FILTER,
     use_cells: bool = True,
+    index: MapIndex | None = None,
 ) -> list[dict]:
     """Visible pins of a WGS84 box grouped per grid cell at `zoom`: count and centroid (lon, lat).
 
     Up to AGGREGATE_MAX_ZOOM, and when the filter is one the stored cells carry (theme, kind, `since` on a
     month start), whole cells inside the box are read from carto_pin_cell (carto_pin_cell_total without
     filters) and only the pins of the border are counted one by one; `use_cells=False` forces the pin-by-pin
-    statement (the reference the stored path must match exactly).
+    statement (the reference the stored path must match exactly). With `index` (carto.stats.map_index_holder
+    hands it out when it can answer `pin_filter`), the groups are read from memory instead, identical.
     """
-    minx, miny, maxx, maxy = bbox
-    params = {
-        "minx": minx,
-        "miny": miny,
-        "maxx": maxx,
-        "maxy": maxy,
-        **pin_filter.sql_params(),
-        "half": WORLD_HALF,
-        "size": 2 * WORLD_HALF / 2 ** (zoom + GROUP_BITS),
-    }
+    if index is not None:
+        return index.groups(mercator_box(bbox), zoom, theme_ids=pin_filter.theme_ids)
+    params = pin_by_pin_params(bbox, zoom, pin_filter)
     sql = _GROUPS_SQL
     plan = None
     unfiltered = not pin_filter.stored_keys_set

@@ -21,11 +21,11 @@ VERSION_TTL = 1.0
 _version_seen: tuple[int, float] | None = None
 
 
-def map_version() -> int:
-    """The current map-data version (a sequence: reading it takes no lock)."""
+def map_version(*, fresh: bool = False) -> int:
+    """The current map-data version (a sequence: reading it takes no lock); `fresh`: read it now."""
     global _version_seen
     now = time.monotonic()
-    if _version_seen is not None and now - _version_seen[1] < VERSION_TTL:
+    if not fresh and _version_seen is not None and now - _version_seen[1] < VERSION_TTL:
         return _version_seen[0]
     with connection.cursor() as cursor:
         cursor.execute("SELECT last_value FROM carto_map_version_seq")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.gis.geos import Polygon
+from django.db import connection
 
 from carto.models import Pin
+from carto.stats.map_groups import BOX_COUNT_SQL, box_count_params
 from tests.factories import BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE, make_pin
 
 pytestmark = pytest.mark.django_db
@@ -13,10 +14,10 @@ pytestmark = pytest.mark.django_db
 METROPOLE_BBOX = "2.2,48.75,2.6,49.0"
 
 
-def visible_in(bbox: str) -> int:
-    polygon = Polygon.from_bbox(tuple(float(v) for v in bbox.split(",")))
-    polygon.srid = 4326
-    return Pin.objects.visible().filter(public_location__intersects=polygon).count()
+def visible_in(bbox) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(BOX_COUNT_SQL, box_count_params(tuple(float(v) for v in bbox.split(","))))
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.parametrize("zoom", [5, 10, 12, 14, 17])
