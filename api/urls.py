@@ -1,6 +1,5 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from api import basemap, tiles
 from api.views import (
@@ -65,7 +64,7 @@ urlpatterns = [
         name="account-export-download",
     ),
     path("account/delete/", account.AccountDeleteView.as_view(), name="account-delete"),
-    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("auth/token/", account.ObtainExpiringToken.as_view(), name="auth-token"),
     path("pins/<int:pk>/flags/", moderation.PinFlagView.as_view(), name="pin-flags"),
     path("pins/<int:pk>/status/", moderation.PinStatusView.as_view(), name="pin-status"),
     path("pins/<int:pk>/timeline/", moderation.PinTimelineView.as_view(), name="pin-timeline"),

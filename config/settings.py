@@ -245,7 +245,7 @@ REST_FRAMEWORK = {
     # Token first: DRF answers an unauthenticated request with the first class's challenge, so anonymous
     # or bad-token requests get 401 (with WWW-Authenticate: Token), not 403, as the rest of the API does.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": [
@@ -299,6 +299,8 @@ LOGGING = {
 AUTHENTICATION_BACKENDS = ["api.security.LockoutModelBackend"]
 CARTO_LOGIN_MAX_FAILURES = env.int("CARTO_LOGIN_MAX_FAILURES", default=5)
 CARTO_LOGIN_LOCKOUT_SECONDS = env.int("CARTO_LOGIN_LOCKOUT_SECONDS", default=900)
+# API tokens (POST /api/auth/token/) sign in for this long, then the client signs in again for a new one.
+CARTO_TOKEN_MAX_AGE_SECONDS = env.int("CARTO_TOKEN_MAX_AGE_SECONDS", default=14 * 24 * 3600)
 # Password spraying: a network (an address, an IPv6 /64) with this many failed sign-ins over any usernames in
 # the window is refused until it passes.
 CARTO_LOGIN_NETWORK_MAX_FAILURES = env.int("CARTO_LOGIN_NETWORK_MAX_FAILURES", default=30)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate, logout
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import token_expires_at
 from api.security import security_event
 from carto.errors import NotAllowed
 from carto.services.accounts import account_delete, account_export_redeem, export_link_token
@@ -114,3 +118,25 @@ class AccountDeleteView(AccountAPIView):
                 "pins_deleted": summary.pins_deleted,
             }
         )
+
+
+class ObtainExpiringToken(ObtainAuthToken):
+    """POST username and password: the user's token, a new one when the former has expired, and when it
+    expires."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ExpiringToken", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+            )
+        }
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        if token_expires_at(token) <= timezone.now():
+            token.delete()
+            token = Token.objects.create(user=user)
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})

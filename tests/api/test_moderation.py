@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from carto.models import Pin
 from tests.factories import BELLEVILLE, make_pin
@@ -141,6 +143,29 @@ def test_a_token_signs_an_api_client_in(client, moderator):
     assert client.get("/api/moderation/queue/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     bad = client.post("/api/auth/token/", {"username": "moderator", "password": "wrong"})
     assert bad.status_code == 400
+
+
+def test_a_token_expires_and_signing_in_again_gives_a_new_one(client, moderator, settings):
+    from rest_framework.authtoken.models import Token
+
+    body = client.post(
+        "/api/auth/token/", {"username": "moderator", "password": "correct horse battery staple"}
+    ).json()
+    assert body["expires_at"]
+    old = body["token"]
+    # Older than CARTO_TOKEN_MAX_AGE_SECONDS (a token left on a shared computer two weeks ago).
+    Token.objects.filter(key=old).update(
+        created=timezone.now() - timedelta(seconds=settings.CARTO_TOKEN_MAX_AGE_SECONDS + 1)
+    )
+    refused = client.get("/api/moderation/queue/", HTTP_AUTHORIZATION=f"Token {old}")
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "authentication_failed"
+    assert not Token.objects.filter(key=old).exists()
+    new = client.post(
+        "/api/auth/token/", {"username": "moderator", "password": "correct horse battery staple"}
+    ).json()["token"]
+    assert new != old
+    assert client.get("/api/moderation/queue/", HTTP_AUTHORIZATION=f"Token {new}").status_code == 200
 
 
 def test_the_owner_sees_the_timeline_of_a_hidden_pin_but_the_public_does_not(client):
