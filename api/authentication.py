@@ -16,12 +16,16 @@ def token_expires_at(token: Token) -> dt.datetime:
     return token.created + dt.timedelta(seconds=settings.CARTO_TOKEN_MAX_AGE_SECONDS)
 
 
+def token_expired(token: Token) -> bool:
+    return token_expires_at(token) <= timezone.now()
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, refusing (and deleting) a token older than CARTO_TOKEN_MAX_AGE_SECONDS."""
 
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)
-        if token_expires_at(token) <= timezone.now():
+        if token_expired(token):
             token.delete()
             raise exceptions.AuthenticationFailed("This token has expired: sign in again for a new one.")
         return user, token

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate, logout
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -14,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication import token_expires_at
+from api.authentication import token_expired, token_expires_at
 from api.security import security_event
 from carto.errors import NotAllowed
 from carto.services.accounts import account_delete, account_export_redeem, export_link_token
@@ -136,7 +135,7 @@ class ObtainExpiringToken(ObtainAuthToken):
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
-        if token_expires_at(token) <= timezone.now():
+        if token_expired(token):
             token.delete()
             token = Token.objects.create(user=user)
         return Response({"token": token.key, "expires_at": token_expires_at(token)})

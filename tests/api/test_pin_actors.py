@@ -20,6 +20,17 @@ BELLEVILLE_CITOYENNE = {"62d173849c289e06decee159", "belleville-belleville-citoy
 NBSP = "\u00a0"
 
 
+# The themes that places of help answer, at the four places of the checks below.
+EVERY_THEME_OF_HELP = pytest.mark.parametrize(
+    "theme", ["acceder-droits", "equipement-connexion", "se-former", "emploi"]
+)
+EVERY_PLACE = pytest.mark.parametrize(
+    "place",
+    [RUE_DE_BELLEVILLE, RIQUET, BELLEVILLE, BONDY],
+    ids=["belleville-rue", "riquet", "belleville", "bondy"],
+)
+
+
 def actors(client, pin, **params) -> list[dict]:
     response = client.get(f"/api/pins/{pin.pk}/actors/", params)
     assert response.status_code == 200, response.content
@@ -72,12 +83,8 @@ def test_an_unknown_language_is_a_400_in_the_one_error_shape(client):
     assert "lang" in response.json()["error"]["fields"]
 
 
-@pytest.mark.parametrize("theme", ["acceder-droits", "equipement-connexion", "se-former", "emploi"])
-@pytest.mark.parametrize(
-    "place",
-    [RUE_DE_BELLEVILLE, RIQUET, BELLEVILLE, BONDY],
-    ids=["belleville-rue", "riquet", "belleville", "bondy"],
-)
+@EVERY_THEME_OF_HELP
+@EVERY_PLACE
 def test_no_place_offering_the_theme_within_500_m_is_missed(client, theme, place):
     pin = make_pin(*place, theme=theme, text="J'ai besoin d'aide près de chez moi")
     listed = actors(client, pin)
@@ -135,12 +142,8 @@ def test_names_and_addresses_are_in_normal_case_and_contacts_are_usable(client):
     assert all(len(a["location"]["coordinates"]) == 2 for a in listed)
 
 
-@pytest.mark.parametrize("theme", ["acceder-droits", "equipement-connexion", "se-former", "emploi"])
-@pytest.mark.parametrize(
-    "place",
-    [RUE_DE_BELLEVILLE, RIQUET, BELLEVILLE, BONDY],
-    ids=["belleville-rue", "riquet", "belleville", "bondy"],
-)
+@EVERY_THEME_OF_HELP
+@EVERY_PLACE
 def test_the_nearest_place_that_can_help_comes_first_then_the_best_match(client, theme, place):
     # A place 150 m away offering the theme's services once came after one 2.3 km away offering its first.
     pin = make_pin(*place, theme=theme, text="J'ai besoin d'aide près de chez moi")
