@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.utils.cache import patch_vary_headers
@@ -34,6 +37,14 @@ _CSP = {
 
 
 DOCS_PATH = "/api/docs/"
+
+# A browser that signed in keeps a signed token naming its device for that username (carto.services.lockout:
+# someone guessing elsewhere cannot lock the owner out of their own phone). Signed, so it cannot be made up;
+# HttpOnly, so no script reads it; it holds a keyed hash of the username and a random id, nothing personal.
+KNOWN_DEVICE_COOKIE = "carto_known_device"
+KNOWN_DEVICE_SECONDS = 180 * 24 * 3600
+_KNOWN_DEVICE_SALT = "carto.known-device"
+_DEVICE_ID = re.compile(r"[0-9a-f]{16}")
 
 
 def content_security_policy(basemap_url: str = "", *, inline_styles: bool = False) -> str:
@@ -90,6 +101,11 @@ class SecurityHeadersMiddleware:
             patch_vary_headers(response, ["X-Device-Token"])
         if device_read:
             response["Cache-Control"] = "private, no-store"
+        if token := getattr(request, "known_device_token", None):
+            response.set_cookie(
+                KNOWN_DEVICE_COOKIE, token, max_age=KNOWN_DEVICE_SECONDS, httponly=True, samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )  # fmt: skip
         if response.status_code in (401, 403):
             security_event(
                 "access_refused",
@@ -98,6 +114,28 @@ class SecurityHeadersMiddleware:
                 ip=ip_hash(request)[:16],
             )
         return response
+
+
+def known_device(request, username: str) -> str:
+    """The device id this browser's token names for `username`; "" without one (none, forged, expired, or
+    another username's)."""
+    value = request.COOKIES.get(KNOWN_DEVICE_COOKIE, "") if request is not None else ""
+    try:
+        token = signing.loads(value, salt=_KNOWN_DEVICE_SALT, max_age=KNOWN_DEVICE_SECONDS) if value else None
+    except signing.BadSignature:
+        return ""
+    if not isinstance(token, dict) or token.get("u") != lockout.username_key(username):
+        return ""
+    device = token.get("d")
+    return device if isinstance(device, str) and _DEVICE_ID.fullmatch(device) else ""
+
+
+def _known_device_remember(request, username: str, device: str) -> None:
+    """Have the response give this browser its token (SecurityHeadersMiddleware sets the cookie)."""
+    token = signing.dumps({"u": lockout.username_key(username), "d": device or secrets.token_hex(8)},
+                          salt=_KNOWN_DEVICE_SALT)  # fmt: skip
+    # DRF's Request wraps Django's: the middleware sees the latter.
+    getattr(request, "_request", request).known_device_token = token
 
 
 class LockoutModelBackend(ModelBackend):
@@ -111,11 +149,14 @@ class LockoutModelBackend(ModelBackend):
         ip = client_ip(request)
         user_hash = keyed_hash(username.strip().lower(), purpose="login-user")[:16]
         network = ip_hash(request)[:16]
-        if lockout.network_is_spraying(network=network):
+        # A device this username signed in from is not judged by what others do (a sprayer on a shared
+        # address, someone guessing its password elsewhere): only its own failures count against it.
+        device = known_device(request, username)
+        if not device and lockout.network_is_spraying(network=network):
             security_event("login_network_locked", user=user_hash, ip=network)
             raise PermissionDenied
         # Counted before the password is checked, so a burst of concurrent guesses cannot pass together.
-        if not lockout.login_attempt_allowed(username=username, ip=ip):
+        if not lockout.login_attempt_allowed(username=username, ip=ip, device=device):
             # Back-off: guessing keeps it locked. PermissionDenied stops django.contrib.auth.authenticate()
             # from trying any other backend.
             security_event("login_locked", user=user_hash, ip=network)
@@ -123,10 +164,13 @@ class LockoutModelBackend(ModelBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             lockout.network_failure_record(network=network)
-            failures = lockout.login_failures(username=username, ip=ip)
-            security_event("login_failed", user=user_hash, ip=network, failures=failures)
+            failures = lockout.login_failures(username=username, ip=ip, device=device)
+            security_event(
+                "login_failed", user=user_hash, ip=network, failures=failures, known_device=bool(device)
+            )
         else:
-            lockout.login_success_reset(username=username, ip=ip)
+            lockout.login_success_reset(username=username, ip=ip, device=device)
+            _known_device_remember(request, username, device)
             security_event("login_succeeded", user=user_hash, ip=network)
         return user
 

@@ -2,9 +2,12 @@
 
 Per username, not per (username, address): an attacker rotating addresses got the right password in
 from a fresh one. Back-off: an attempt while locked counts as a failure, so the lock lasts as long as
-the guessing goes on (two windows of CARTO_LOGIN_LOCKOUT_SECONDS after the last attempt). The price is
-that someone can keep an account locked by guessing: the account's owner then signs in when it stops,
-or an admin clears it (a successful sign-in, or deleting its counter).
+the guessing goes on (two windows of CARTO_LOGIN_LOCKOUT_SECONDS after the last attempt).
+
+Known devices (OWASP's "device cookies"): a browser that signed in to this username before carries a signed
+token naming a device (api.security); its attempts are counted on their own counter with the same limit. So
+someone guessing from elsewhere locks the username for unknown devices only: the owner still signs in from
+their own phone, and a stolen token still allows only N guesses.
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ RETURNING count
 """
 
 
-def _key(username: str, ip: str = "") -> str:
-    # A keyed hash only: the counter table never holds a username. (`ip` is kept for the callers' logs.)
-    return f"login:{keyed_hash(username.strip().lower(), purpose='login-user')}"
+def username_key(username: str) -> str:
+    """A username as the counters (and a known device's token) hold it: a keyed hash, never the name."""
+    return keyed_hash(username.strip().lower(), purpose="login-user")
+
+
+def _key(username: str, ip: str = "", device: str = "") -> str:
+    # (`ip` is kept for the callers' logs.) A known device has its own counter (see the module's doc).
+    return f"login:{username_key(username)}" + (f":{device}" if device else "")
 
 
 def _windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -39,27 +47,32 @@ def _windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return current, current - dt.timedelta(seconds=length)
 
 
-def login_failures(*, username: str, ip: str, now: dt.datetime | None = None) -> int:
-    """Failed sign-ins for this username (from any address) in the current and previous windows."""
+def login_failures(*, username: str, ip: str, device: str = "", now: dt.datetime | None = None) -> int:
+    """Failed sign-ins for this username (from any address; from `device` if known) in the current and previous
+    windows."""
     current, previous = _windows(now or timezone.now())
-    rows = WriteCounter.objects.filter(key=_key(username, ip), window_start__in=[current, previous])
+    rows = WriteCounter.objects.filter(key=_key(username, ip, device), window_start__in=[current, previous])
     return sum(rows.values_list("count", flat=True))
 
 
-def login_is_locked(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
-    """True when this username may not sign in right now (from any address)."""
-    return login_failures(username=username, ip=ip, now=now) >= settings.CARTO_LOGIN_MAX_FAILURES
+def login_is_locked(*, username: str, ip: str, device: str = "", now: dt.datetime | None = None) -> bool:
+    """True when this username may not sign in right now (from any address; from `device` if known)."""
+    return (
+        login_failures(username=username, ip=ip, device=device, now=now) >= settings.CARTO_LOGIN_MAX_FAILURES
+    )
 
 
-def login_failure_record(*, username: str, ip: str, now: dt.datetime | None = None) -> int:
+def login_failure_record(*, username: str, ip: str, device: str = "", now: dt.datetime | None = None) -> int:
     """Count one failed sign-in (atomic across processes); returns the failures in the current window."""
     current, _ = _windows(now or timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_FAIL_SQL, [_key(username, ip), current])
+        cursor.execute(_FAIL_SQL, [_key(username, ip, device), current])
         return cursor.fetchone()[0]
 
 
-def login_attempt_allowed(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
+def login_attempt_allowed(
+    *, username: str, ip: str, device: str = "", now: dt.datetime | None = None
+) -> bool:
     """Count this attempt as a failure before its password is checked, and say whether it is still within
     CARTO_LOGIN_MAX_FAILURES (a success then forgets it: login_success_reset).
 
@@ -68,8 +81,8 @@ def login_attempt_allowed(*, username: str, ip: str, now: dt.datetime | None = N
     """
     now = now or timezone.now()
     _, previous = _windows(now)
-    count = login_failure_record(username=username, ip=ip, now=now)
-    earlier = WriteCounter.objects.filter(key=_key(username, ip), window_start=previous)
+    count = login_failure_record(username=username, ip=ip, device=device, now=now)
+    earlier = WriteCounter.objects.filter(key=_key(username, ip, device), window_start=previous)
     return count + sum(earlier.values_list("count", flat=True)) <= settings.CARTO_LOGIN_MAX_FAILURES
 
 
@@ -99,6 +112,7 @@ def network_failure_record(*, network: str, now: dt.datetime | None = None) -> N
         cursor.execute(_FAIL_SQL, [_network_key(network), current])
 
 
-def login_success_reset(*, username: str, ip: str) -> None:
-    """A successful sign-in forgets earlier failures of the username."""
-    WriteCounter.objects.filter(key=_key(username, ip)).delete()
+def login_success_reset(*, username: str, ip: str, device: str = "") -> None:
+    """A successful sign-in forgets the earlier failures it was counted with (a known device's own, or the
+    username's: a success on the owner's phone does not release a lock that someone else's guessing holds)."""
+    WriteCounter.objects.filter(key=_key(username, ip, device)).delete()

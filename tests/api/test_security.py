@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
-from api.security import content_security_policy
+from api.security import KNOWN_DEVICE_COOKIE, content_security_policy
 from carto.models import Pin
 from carto.services import lockout
 from tests.factories import make_pin
@@ -141,6 +143,49 @@ def test_the_login_page_is_locked_out_too(client, resident, settings):
     response = client.post("/accounts/login/", {"username": "resident", "password": PASSWORD})
     assert response.status_code == 200  # the form again, not a redirect
     assert "_auth_user_id" not in client.session
+
+
+def _page_login(client: Client, username: str, password: str, ip: str) -> bool:
+    client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
+    signed_in = "_auth_user_id" in client.session
+    client.cookies.pop(settings.SESSION_COOKIE_NAME, None)  # signed out; the browser's other cookies stay
+    return signed_in
+
+
+def test_a_device_that_signed_in_before_is_not_locked_out_by_someone_guessing_elsewhere(resident, settings):
+    settings.CARTO_LOGIN_MAX_FAILURES = 3
+    settings.CARTO_LOGIN_NETWORK_MAX_FAILURES = 3
+    phone, attacker = Client(), Client()
+    assert _page_login(phone, "resident", PASSWORD, ip="192.0.2.10")
+    cookie = phone.cookies[KNOWN_DEVICE_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and "resident" not in cookie.value
+    # Someone guesses from another address (the phone's too: a shared mobile address): the username is locked
+    # for every unknown device, even with the right password, and that address is a sprayer now...
+    for _ in range(5):
+        assert not _page_login(attacker, "resident", "guess", ip="192.0.2.10")
+    assert not _page_login(attacker, "resident", PASSWORD, ip="198.51.100.7")
+    assert not _page_login(Client(), "resident", PASSWORD, ip="192.0.2.10")
+    tampered = Client()
+    tampered.cookies[KNOWN_DEVICE_COOKIE] = cookie.value[:-2] + ("xx" if cookie.value[-2:] != "xx" else "yy")
+    assert not _page_login(tampered, "resident", PASSWORD, ip="198.51.100.7")
+    # ...but the owner's phone signs in, and doing so does not release the lock the guessing holds.
+    assert _page_login(phone, "resident", PASSWORD, ip="192.0.2.10")
+    assert not _page_login(attacker, "resident", PASSWORD, ip="198.51.100.7")
+
+
+def test_a_known_device_token_counts_its_own_guesses_and_names_one_username(resident, settings):
+    settings.CARTO_LOGIN_MAX_FAILURES = 3
+    phone = Client()
+    assert _page_login(phone, "resident", PASSWORD, ip="192.0.2.10")
+    # A stolen token gives N guesses, not more: then that device is locked too.
+    for _ in range(3):
+        assert not _page_login(phone, "resident", "guess", ip="192.0.2.10")
+    assert not _page_login(phone, "resident", PASSWORD, ip="192.0.2.10")
+    # The token is for its username only: another account locked by guessing stays locked from this phone.
+    User.objects.create_user("other", password=PASSWORD)
+    for _ in range(3):
+        assert not _page_login(Client(), "other", "guess", ip="203.0.113.9")
+    assert not _page_login(phone, "other", PASSWORD, ip="192.0.2.10")
 
 
 def test_lockout_counters_hold_no_username_or_address(resident):
