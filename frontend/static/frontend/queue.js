@@ -37,7 +37,7 @@ export const onSettled = (fn) => listeners.add(fn);
 // A settled pin the server keeps for a moderator before anyone sees it (carto.services.abuse).
 export const heldForReview = (outcome) => Boolean(outcome.ok && outcome.body && (outcome.body.properties || {}).status === "pending");
 
-// Send what is due. Success or a definitive refusal (4xx other than 408/429) removes the entry —
+// Send what is due. Success or a definitive refusal (4xx other than 408/429/theme_changed) removes the entry —
 // the text, the photo and the position leave the phone's storage; anything else waits with back-off.
 // Passes run one after another (never two at once, so one entry is never posted twice in parallel), and a
 // call made during a pass gets a pass of its own: a pin queued a moment ago is never skipped.
@@ -53,7 +53,9 @@ async function doFlush() {
     let outcome;
     try {
       const res = await postPin(pin);
-      const retry = res.status >= 500 || res.status === 408 || res.status === 429;
+      // theme_changed: the theme was edited during the request; the server asks for the same pin again.
+      const transient = ((res.body || {}).error || {}).code === "theme_changed";
+      const retry = res.status >= 500 || res.status === 408 || res.status === 429 || transient;
       outcome = retry ? null : { pin, ok: res.status < 300, status: res.status, body: res.body };
     } catch {
       outcome = null;
