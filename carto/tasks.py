@@ -10,6 +10,7 @@ worker died half-way places its pin exactly once.
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.types import JobToDefer
@@ -34,15 +35,32 @@ def cluster_pin(pin_id: int) -> None:
         cluster_assign(pin)
 
 
+# Jobs "doing" whose last start is older than CARTO_JOB_LOST_SECONDS, whatever their worker's heartbeat: a
+# worker that lost the database while it finished a job (a cut connection, a failover) beats on, and the job
+# it could not mark done would stay "doing" for ever. Every job here is idempotent and takes well under that.
+_LOST_JOBS_SQL = """
+SELECT j.id FROM procrastinate_jobs j
+WHERE j.status = 'doing' AND NOT EXISTS (
+  SELECT 1 FROM procrastinate_events e
+  WHERE e.job_id = j.id AND e.type = 'started' AND e.at > now() - make_interval(secs => %(seconds)s))
+"""
+
+
 # Every 5 s: a killed worker's pins wait at most 3 heartbeats + 5 s, then are clustered by another worker.
 @app.periodic(cron="* * * * * */5", periodic_id="recover_stalled")
 @app.task(name="carto.recover_stalled", queue=MAINTENANCE_QUEUE, queueing_lock="recover_stalled",
           pass_context=True)  # fmt: skip
 async def recover_stalled(context, timestamp: int) -> None:
-    """Put back in the queue the jobs of workers that died (SIGKILL, OOM, lost machine) mid-job."""
+    """Put back in the queue the jobs of workers that died (SIGKILL, OOM, lost machine) mid-job, and the jobs
+    a live worker lost (_LOST_JOBS_SQL)."""
     manager = context.app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
         await manager.retry_job(job)
+    lost = await context.app.connector.execute_query_all_async(
+        _LOST_JOBS_SQL, seconds=settings.CARTO_JOB_LOST_SECONDS
+    )
+    for row in lost:  # a job put back just above is "todo" now: retrying it again changes nothing
+        await manager.retry_job_by_id_async(row["id"], retry_at=timezone.now())
 
 
 def cluster_pin_job(pin_id: int) -> JobToDefer:

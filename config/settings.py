@@ -168,6 +168,8 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     # (carto.tasks.recover_stalled, which reads heartbeats, not this).
     "stalled_worker_timeout": 60 * CARTO_WORKER_HEARTBEAT_SECONDS,
 }
+# A job still "doing" this long after it started is taken for lost and queued again (carto.tasks.recover_stalled).
+CARTO_JOB_LOST_SECONDS = env.int("CARTO_JOB_LOST_SECONDS", default=120)
 # /readyz turns "unavailable" (queue "stuck") when the oldest due job has waited this long: no worker runs,
 # or the ones that run cannot keep up. A pin is normally clustered within 2 s (bench/load.py).
 CARTO_QUEUE_STUCK_SECONDS = env.int("CARTO_QUEUE_STUCK_SECONDS", default=120)

@@ -197,6 +197,8 @@ class Drill:
             CARTO_THROTTLE_AREA_PER_HOUR="1000000",
             # A killed job worker is found dead after 3 missed heartbeats: 6 s instead of 30 s.
             CARTO_WORKER_HEARTBEAT_SECONDS="2",
+            # A job the worker lost with its cut connection is queued again after 20 s instead of 2 min.
+            CARTO_JOB_LOST_SECONDS="20",
         )
         self.server = Server(self.port, env)
         self.job_worker = JobWorker(env, self.server.log)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def _jobs() -> list[tuple[str, dict, str]]:
             "SELECT task_name, args::text, status FROM procrastinate_jobs WHERE queue_name = 'clustering'"
         )
         return [(task, json.loads(args), status) for task, args, status in cursor.fetchall()]
+
+
+def _registered(workers: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT count(*) FROM procrastinate_workers")
+            if cursor.fetchone()[0] >= workers:
+                return
+            assert time.monotonic() < deadline, "the job worker never registered"
+            time.sleep(0.1)
 
 
 class Rollback(Exception):
@@ -121,6 +133,7 @@ def test_a_worker_that_lost_the_database_for_two_minutes_is_not_pruned_by_a_star
 ):
     # The running worker's heartbeats failed for two minutes (frozen here, so that none lands meanwhile);
     # then a second worker starts, and a starting worker deletes the rows of the workers it takes for dead.
+    _registered(1)  # the session's worker may still be starting when this test runs first
     worker.send_signal(signal.SIGSTOP)
     try:
         with connection.cursor() as cursor:
@@ -141,3 +154,48 @@ def test_a_worker_that_lost_the_database_for_two_minutes_is_not_pruned_by_a_star
     pin = make_pin(*BELLEVILLE)
     jobs_done()
     assert PinCluster.objects.filter(pin=pin).exists()
+
+
+def test_a_job_a_live_worker_lost_goes_back_to_the_queue_and_is_done(committed_db, worker):
+    # A worker whose connection was cut as it finished a job beats on, and the job stays "doing": here a
+    # worker row that keeps beating holds the pin's job, started 10 minutes ago (committed as one, so the
+    # real worker never sees the job "todo").
+    with transaction.atomic(), connection.cursor() as cursor:
+        pin = make_pin(*BELLEVILLE)
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() + interval '1 hour') RETURNING id"
+        )
+        (alive,) = cursor.fetchone()
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s", [alive])
+        cursor.execute(
+            "UPDATE procrastinate_events SET at = now() - interval '10 minutes' WHERE type = 'started'"
+        )
+    try:
+        jobs_done()  # carto.recover_stalled (every 5 s) puts it back; the real worker clusters the pin
+        assert PinCluster.objects.filter(pin=pin).count() == 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_workers WHERE id = %s", [alive])
+
+
+def test_a_job_started_a_moment_ago_is_left_to_its_live_worker(committed_db, settings):
+    from types import SimpleNamespace
+
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django import app
+
+    from carto.tasks import recover_stalled
+
+    pin = make_pin(*BELLEVILLE)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now()) RETURNING id")
+        (alive,) = cursor.fetchone()
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s", [alive])
+    try:
+        # async_to_sync: its queries run on this thread's connection, as the worker's do on its own.
+        async_to_sync(recover_stalled.func)(SimpleNamespace(app=app), timestamp=0)
+        assert _jobs() == [("carto.cluster_pin", {"pin_id": pin.pk}, "doing")]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs")
+            cursor.execute("DELETE FROM procrastinate_workers WHERE id = %s", [alive])
