@@ -4,6 +4,7 @@ Run from the repository root (no Django, no database)::
 
     python bench/cluster_quality.py          # the table (P / R / F1 / ARI per method and half)
     python bench/cluster_quality.py --tune   # also re-run the threshold search on the tuning half
+    python bench/cluster_quality.py --curve  # also the learning curve (checking F1 vs tuning needs learnt)
 
 Data: fixtures/clustering_labelled.json, split by need ('half'): every threshold, and the whitening
 shown here, are learnt on the tuning half only; the checking half is never tuned on. (Production's
@@ -226,6 +227,24 @@ class Bench:
                 recalls.append(hits / min(top, twins))
         return float(np.mean(precisions)) if precisions else 1.0, float(np.mean(recalls)) if recalls else 1.0
 
+    def curve(self, sizes: Sequence[int], draws: int = 8) -> list[tuple[int, list[float]]]:
+        """Checking-half F1 with PARAMS and the whitening learnt on `size` needs of the tuning half
+        drawn at random (`draws` draws a size): does labelling more needs help on needs never seen?"""
+        tuning = self.rows["tuning"]
+        needs = sorted({self.items[i].need for i in tuning if not self.items[i].need.startswith("single-")})
+        rows = self.rows["checking"]
+        themes = [self.items[i].theme for i in rows]
+        out = []
+        for size in sizes:
+            f1s = []
+            for seed in range(draws if size < len(needs) else 1):
+                drawn = set(np.random.default_rng(seed).choice(needs, min(size, len(needs)), replace=False))
+                matrix = self.whitening([i for i in tuning if self.items[i].need in drawn], PARAMS.shrinkage)
+                units = themed(self.units(rows, matrix), themes, PARAMS.theme_weight)
+                f1s.append(self.score(rows, cluster_rows(units, PARAMS))[2])
+            out.append((min(size, len(needs)), f1s))
+        return out
+
     def tune_twin(self, shrinkage: float) -> float:
         """The lowest twin threshold whose precision@5 reaches 0.85 on held-out needs of the tuning half
         (two folds: the whitening never saw the needs it ranks, and each pool holds half the tuning
@@ -248,6 +267,7 @@ class Bench:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tune", action="store_true", help="search thresholds on the tuning half")
+    parser.add_argument("--curve", action="store_true", help="checking F1 vs tuning needs learnt")
     args = parser.parse_args(argv)
     bench = Bench(load())
     n = len(bench.items)
@@ -305,6 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p5, r5 = bench.similar(rows, bench.units(rows, matrix), TWIN)
         print(f"similar (TWIN {TWIN}) {half:9} precision@5 {p5:.3f} recall@5 {r5:.3f}")
         print(f"RESULT similar {half} P@5={p5:.3f} R@5={r5:.3f}")
+    if args.curve:
+        for size, f1s in bench.curve((10, 20, 30, 40, 10_000)):
+            print(f"learning curve: whitening on {size:2} tuning needs, checking F1 mean {np.mean(f1s):.3f}"
+                  f" (min {min(f1s):.3f}, max {max(f1s):.3f}, {len(f1s)} draws)")  # fmt: skip
     return 0
 
 

@@ -134,7 +134,8 @@ def test_update_counts_new_documents():
 def test_the_labelled_set_has_40_needs_500_texts_a_quarter_not_in_french_and_two_halves():
     data = json.loads(LABELLED.read_text(encoding="utf-8"))
     themes_file = ROOT / "fixtures" / "themes.json"
-    slugs = {t["slug"] for t in json.loads(themes_file.read_text(encoding="utf-8"))}
+    # Only themes a resident can pick (a group of themes, such as "quotidien", is refused by pin_create).
+    slugs = {t["slug"] for t in json.loads(themes_file.read_text(encoding="utf-8")) if t.get("parent")}
     groups, singles = data["groups"], data["singletons"]
     texts = [t for g in groups for t in g["texts"]] + [s["text"] for s in singles]
     assert len(groups) >= 40 and len(texts) >= 500
@@ -177,8 +178,8 @@ def greedy(vectors: list[textsim.Vector], order: list[int], threshold: float) ->
 
 
 def test_tfidf_clustering_quality_on_the_labelled_set():
-    """The TF-IDF fallback, greedy at DEFAULT_THRESHOLD: pairwise F1 0.157-0.168 over 3 orders on the
-    labelled set (35 % of it not in French, which no lexical method matches across). The bar is the
+    """The TF-IDF fallback, greedy at DEFAULT_THRESHOLD: pairwise F1 0.098-0.129 over 3 orders on the
+    labelled set (41 % of it not in French, which no lexical method matches across). The bar is the
     measured figure less a margin, so a change that breaks stemming or weighting fails."""
     texts, truth = load_devset()
     model = textsim.TfidfModel().fit(texts)
@@ -191,8 +192,8 @@ def test_tfidf_clustering_quality_on_the_labelled_set():
         both = _pairs(list(zip(pred, truth, strict=True)))
         precision, recall = both / _pairs(pred), both / _pairs(truth)
         f1s.append(2 * precision * recall / (precision + recall))
-        assert 40 <= len(set(pred)) <= 250  # truth: 76; neither one blob nor all singletons
-    assert sum(f1s) / len(f1s) >= 0.13, f1s
+        assert 60 <= len(set(pred)) <= 400  # truth: 128; neither one blob nor all singletons
+    assert sum(f1s) / len(f1s) >= 0.09, f1s
 
 
 def test_e5_encoder_matches_across_languages():

@@ -302,7 +302,7 @@ PLACES = [BELLEVILLE, BONDY, MONTREUIL, VILLENEUVE_LA_GARENNE]
 def test_on_needs_never_tuned_on_recluster_groups_the_same_need_across_communes(tmp_path):
     """Residents' texts of the labelled set's checking half, pinned in four communes, clustered with a
     whitening fitted on the tuning half only (fit_clustering on it): after recluster, pairwise F1 stays
-    near the bench's (0.70 on the whole checking half; 0.695 measured on this sample)."""
+    near the bench's (0.60 on the whole checking half of the 90-need set; 0.597 measured on this sample)."""
     import json
 
     from carto.services.clustering_fit import clustering_fit
@@ -339,7 +339,7 @@ def test_on_needs_never_tuned_on_recluster_groups_the_same_need_across_communes(
     precision, recall = both / pairs(pred), both / pairs(truth)
     f1 = 2 * precision * recall / (precision + recall)
     print(f"checking sample: {len(items)} texts, P {precision:.3f} R {recall:.3f} F1 {f1:.3f}")
-    assert f1 >= 0.6, (precision, recall)
+    assert f1 >= 0.55, (precision, recall)
 
 
 @needs_e5
