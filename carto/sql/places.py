@@ -14,25 +14,44 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 # carto_search_key(%(q)s) is IMMUTABLE: the planner computes it once per statement, a constant the trigram
-# conditions on n.key can use as index conditions. The candidates are their own step (MATERIALIZED) so that
-# they are found by a BitmapOr over the indexes, not by walking the unique index in DISTINCT ON's order.
+# conditions on n.key can use as index conditions (and `length(…) < 3` a constant that keeps one branch of
+# the prefilter). The candidates are their own step (MATERIALIZED) so that they are found by a BitmapOr over
+# the indexes, not by walking the unique index in DISTINCT ON's order.
+#
+# Streets are most of the gazetteer (~30,000 names in the Métropole against ~1,000 others) and share their
+# words ("rue", "avenue de"): "rue" alone matches half of them. Computing similarities is the costly part, so
+# (measured in bench/places.py with 30,000 generated streets; worst query 230 ms → 25 ms, median 3.5 ms):
+# - only the best STREET_CANDIDATES streets by match class, then the shortest names (the most similar in
+#   their class), are scored; the other places are all scored, as before;
+# - typos are found by word similarity (`<%`) alone, not whole-name similarity (`%`): "rue de paris" shares
+#   "rue de " with 11,000 names, enough for the index to hand them all to `%`'s recheck (85 ms);
+# - two letters find names by a word's start only: a two-letter LIKE '%…%' reads the whole trigram index.
 SEARCH_SQL = """
 WITH candidates AS MATERIALIZED (
-  SELECT n.* FROM carto_placename n
-  WHERE n.code = ANY(%(codes)s::text[]) OR n.key LIKE '%%' || carto_search_key(%(q)s) || '%%'
-     OR n.key %% carto_search_key(%(q)s) OR carto_search_key(%(q)s) <%% n.key
-),
-matched AS (
-  SELECT DISTINCT ON (n.kind, n.code) n.kind, n.code, n.name AS matched_name, n.is_alias, n.territory_id,
-         n.station_id, n.street_id,
+  SELECT n.*,
          CASE WHEN n.code = ANY(%(codes)s::text[]) OR n.key = carto_search_key(%(q)s) THEN 0  -- exact, or its code
               WHEN n.key LIKE carto_search_key(%(q)s) || '%%' THEN 1                  -- the name starts so
               WHEN ' ' || n.key LIKE '%% ' || carto_search_key(%(q)s) || '%%' THEN 2  -- one of its words does
-              ELSE 3 END AS tier,                                                     -- only similar (a typo)
+              ELSE 3 END AS tier                                                      -- only similar (a typo)
+  FROM carto_placename n
+  WHERE n.code = ANY(%(codes)s::text[])
+     OR (length(carto_search_key(%(q)s)) < 3
+         AND (n.key LIKE carto_search_key(%(q)s) || '%%' OR n.key LIKE '%% ' || carto_search_key(%(q)s) || '%%'))
+     OR (length(carto_search_key(%(q)s)) >= 3
+         AND (n.key LIKE '%%' || carto_search_key(%(q)s) || '%%' OR carto_search_key(%(q)s) <%% n.key))
+),
+kept AS (
+  SELECT * FROM candidates WHERE kind <> 'street'
+  UNION ALL
+  (SELECT * FROM candidates WHERE kind = 'street' ORDER BY tier, length(key), key LIMIT %(street_candidates)s)
+),
+matched AS (
+  SELECT DISTINCT ON (n.kind, n.code) n.kind, n.code, n.name AS matched_name, n.is_alias, n.territory_id,
+         n.station_id, n.street_id, n.tier,
          greatest(similarity(n.key, carto_search_key(%(q)s)), word_similarity(carto_search_key(%(q)s), n.key))
            AS score
-  FROM candidates n
-  ORDER BY n.kind, n.code, tier, n.is_alias, score DESC
+  FROM kept n
+  ORDER BY n.kind, n.code, n.tier, n.is_alias, score DESC
 ),
 ranked AS (
   -- Ties of match class and similarity: a place's own name before another's alias; communes and
@@ -85,6 +104,18 @@ SELECT 'street', st.code, st.name, false, carto_search_key(st.name), NULL, NULL,
 """
 
 
+# Streets scored per search (see SEARCH_SQL): a homonym in every commune ("Rue de Paris") still fits.
+STREET_CANDIDATES = 100
+# For this statement only (SET LOCAL ends with the transaction):
+# - the planner prices pg_trgm's operators like `=`: over ~1,000 names it expects a scan to be cheaper than
+#   the GIN index, but the scan spends 3.5 ms computing trigrams and the index 0.3 ms (EXPLAIN ANALYZE on the
+#   real data; bench/places.py: p50 about 5.5 ms → 2.4 ms per search); a larger gazetteer picks the index;
+# - the `<%` threshold (pg_trgm's default 0.6): 0.7 keeps "rue de la X" out of the index's answer for
+#   "rue de la republique" (11 of its 20 trigrams: 0.55 < 0.6 only just), while a typo of a letter or two
+#   still passes ("rue des pyrennees" 0.89, "montreuill" 0.82).
+SEARCH_SETTINGS = "SET LOCAL enable_seqscan = off; SET LOCAL pg_trgm.word_similarity_threshold = 0.7"
+
+
 @dataclass(frozen=True)
 class PlaceRow:
     kind: str
@@ -102,12 +133,9 @@ class PlaceRow:
 def search_places(*, text: str, codes: list[str], limit: int) -> list[PlaceRow]:
     """Up to `limit` places whose name matches `text`, or whose official code is in `codes`, best first."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # The planner prices pg_trgm's operators like `=`: over ~1,000 names it expects a scan to be
-        # cheaper than the GIN index, but the scan spends 3.5 ms computing trigrams and the index 0.3 ms
-        # (EXPLAIN ANALYZE on the real data; bench/places.py: p50 about 5.5 ms → 2.4 ms per search). For
-        # this statement only (SET LOCAL ends with the transaction); a larger gazetteer picks the index.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(SEARCH_SQL, {"q": text, "codes": codes, "limit": limit})
+        cursor.execute(SEARCH_SETTINGS)  # one round trip: no parameters, so one simple query
+        params = {"q": text, "codes": codes, "limit": limit, "street_candidates": STREET_CANDIDATES}
+        cursor.execute(SEARCH_SQL, params)
         rows = cursor.fetchall()
     return [
         PlaceRow(

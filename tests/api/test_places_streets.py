@@ -31,7 +31,11 @@ def street_results(client, q: str) -> list[dict]:
 
 def test_a_street_typed_whole_comes_first_with_its_arrondissement_a_point_on_it_and_its_box(client, streets):
     first = search(client, "Route des Tests")[0]
-    assert (first["kind"], first["name"], first["label"]) == ("street", "Route des Tests", "Route des Tests · Paris 16e")
+    assert (first["kind"], first["name"], first["label"]) == (
+        "street",
+        "Route des Tests",
+        "Route des Tests · Paris 16e",
+    )
     assert first["code"].startswith("75116-")
     point = Point(first["lon"], first["lat"], srid=4326)
     assert ROUTE.transform(2154, clone=True).distance(point.transform(2154, clone=True)) < 1  # on the street
