@@ -1,6 +1,8 @@
-"""Streets from the operator's basemap (carto.models.streets), searchable in the gazetteer as kind `street`."""
+"""Streets from the operator's basemap (carto.models.streets), searchable in the gazetteer as kind `street`;
+the gazetteer's trigram index without a pending list (it is only ever rebuilt whole)."""
 
 import django.contrib.gis.db.models.fields
+import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -28,6 +30,10 @@ class Migration(migrations.Migration):
             model_name='placename',
             name='place_name_one_place',
         ),
+        migrations.RemoveIndex(
+            model_name='placename',
+            name='place_name_key_trgm',
+        ),
         migrations.AlterField(
             model_name='placename',
             name='kind',
@@ -47,6 +53,10 @@ class Migration(migrations.Migration):
             model_name='placename',
             name='street',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='carto.street'),
+        ),
+        migrations.AddIndex(
+            model_name='placename',
+            index=django.contrib.postgres.indexes.GinIndex(fastupdate=False, fields=['key'], name='place_name_key_trgm', opclasses=['gin_trgm_ops']),
         ),
         migrations.AddConstraint(
             model_name='placename',
