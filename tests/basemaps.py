@@ -72,7 +72,9 @@ def write_street_basemap(
         _, x1, y1 = tile_of(east, south, z)
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
-                tiles[zxy_to_tileid(z, x, y)] = gzip.compress(street_tile(z, x, y, streets), mtime=0)
+                data = street_tile(z, x, y, streets)
+                if data:  # no street: no tile, as tilemaker leaves empty tiles out
+                    tiles[zxy_to_tileid(z, x, y)] = gzip.compress(data, mtime=0)
     e7 = lambda degrees: round(degrees * 10_000_000)  # noqa: E731
     header = {
         "tile_type": TileType.MVT,
