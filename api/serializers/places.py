@@ -16,17 +16,21 @@ class Coordinate(serializers.FloatField):
 
 class PlaceSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PlaceName.Kind.choices)
-    code = serializers.CharField(help_text="INSEE code, QPV code (QN…) or IDFM stop area")
+    code = serializers.CharField(
+        help_text="INSEE code, QPV code (QN…), IDFM stop area, or a street's: its INSEE code and a hash of its name"
+    )
     name = serializers.CharField()
-    label = serializers.CharField(help_text='what to show: "Montreuil (93)", "Belleville · M2 M11"')
+    label = serializers.CharField(
+        help_text='what to show: "Montreuil (93)", "Belleville · M2 M11", "Rue des Pyrénées · Paris 20e"'
+    )
     lon = Coordinate()
-    lat = Coordinate(help_text="a point inside the place, where the map goes")
+    lat = Coordinate(help_text="a point inside the place (on a street), where the map goes")
     bbox = serializers.ListField(
         child=Coordinate(),
         min_length=4,
         max_length=4,
         allow_null=True,
-        help_text="minlon, minlat, maxlon, maxlat of a territory; null for a station",
+        help_text="minlon, minlat, maxlon, maxlat of a territory or a street; null for a station",
     )
 
 

@@ -12,7 +12,7 @@ from carto.services.places import QUERY_MAX_LENGTH, QUERY_MIN_LENGTH, places_nea
 
 
 class PlaceSearchView(APIView):
-    """Up to 10 communes, Paris arrondissements, QPV and stations whose name matches `q`, best first."""
+    """Up to 10 communes, Paris arrondissements, QPV, stations and streets whose name matches `q`, best first."""
 
     @extend_schema(
         parameters=[

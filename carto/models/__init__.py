@@ -16,6 +16,7 @@ from carto.models.moderation import Comment, Flag, StatusChange
 from carto.models.pins import Pin, PinPhoto, Support, WriteCounter
 from carto.models.places import PlaceName
 from carto.models.responses import Response, ResponseLink
+from carto.models.streets import Street
 from carto.models.territories import Territory
 from carto.models.themes import Theme
 from carto.models.transit import RailLine, Station
@@ -46,6 +47,7 @@ __all__ = [
     "PlaceName",
     "RailLine",
     "Station",
+    "Street",
     "Support",
     "Territory",
     "Theme",

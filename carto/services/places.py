@@ -1,7 +1,7 @@
 """Finding a place at any zoom, and what is near a point: the "where" step of the resident's flow.
 
-`places_search` finds communes, Paris arrondissements, QPV and stations by name (accents, case and typos
-forgiven, carto.sql.places); `places_near` names the nearest station and the territories of a point, so a
+`places_search` finds communes, Paris arrondissements, QPV, stations and, once the basemap's streets are
+imported, streets by name (accents, case, typos and "r." or "bd" forgiven, carto.sql.places); `places_near` names the nearest station and the territories of a point, so a
 resident recognises where the map's centre is ("près de Belleville · M2 M11 · QPV Grand Belleville").
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
@@ -16,7 +17,8 @@ from django.db import transaction
 
 from carto.errors import InvalidInput
 from carto.geo import to_api, to_storage
-from carto.models import Station, Territory
+from carto.importers.streets import StreetsSummary, streets_import
+from carto.models import PlaceName, Station, Territory
 from carto.models.transit import station_label
 from carto.sql.placement import place_point
 from carto.sql.places import PlaceRow, rebuild_place_names, search_places
@@ -32,17 +34,25 @@ NEAR_STATION_METRES = 1000
 _ARRONDISSEMENT = re.compile(r"^(?:paris )?(\d{1,2}) ?(?:e|er|eme|ieme)?(?: arr(?:ondissement)?)?$")
 # "75020" (postcode) or "75120" (INSEE code), and "75116" the 16e's second postcode.
 _PARIS_CODE = re.compile(r"^75[01](\d\d)$")
+# The abbreviations of street signs and addresses (the Poste's list, the common ones), as a resident types
+# them: OpenStreetMap writes every name whole, so "r. des pyrénées" is searched as "rue des pyrenees".
+ABBREVIATIONS = {
+    "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "boul": "boulevard",
+    "pl": "place", "imp": "impasse", "all": "allee", "sq": "square", "pass": "passage", "ch": "chemin",
+    "che": "chemin", "rte": "route", "sent": "sentier", "fg": "faubourg", "fbg": "faubourg", "pte": "porte",
+    "st": "saint", "ste": "sainte", "gal": "general", "mal": "marechal", "pdt": "president", "dr": "docteur",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Place:
-    kind: str  # commune, arrondissement, qpv, station
-    code: str  # INSEE code, QPV code (QN…) or IDFM stop area
+    kind: str  # commune, arrondissement, qpv, station, street
+    code: str  # INSEE code, QPV code (QN…), IDFM stop area, or a street's (INSEE code and a hash of its name)
     name: str
-    label: str  # the name and what tells it apart: "Montreuil (93)", "Belleville · M2 M11"
+    label: str  # the name and what tells it apart: "Montreuil (93)", "Belleville · M2 M11", "Rue de Paris · Bondy"
     lon: float
-    lat: float  # a point inside the place, where the map goes
-    bbox: tuple[float, float, float, float] | None  # WGS84 box of a territory (none for a station)
+    lat: float  # a point inside the place (on a street), where the map goes
+    bbox: tuple[float, float, float, float] | None  # WGS84 box of a territory or street (none for a station)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,19 @@ def official_codes(text: str) -> list[str]:
     return codes
 
 
+def expand_abbreviations(text: str) -> str:
+    """The query with its street abbreviations written out ("r. des Pyrénées" → "rue des pyrenees"), or as
+    typed when it has none (then carto_search_key folds it in the database, as every name)."""
+    words = normalise(text).split()
+    whole = [ABBREVIATIONS.get(word, word) for word in words]
+    return " ".join(whole) if whole != words else text
+
+
+def short_area(name: str) -> str:
+    """A street's commune or arrondissement as its label says it: "Paris 20e Arrondissement" → "Paris 20e"."""
+    return name.removesuffix(" Arrondissement")
+
+
 def _label(row: PlaceRow) -> str:
     if row.kind == Territory.Kind.COMMUNE:
         return f"{row.name} ({row.code[:2]})"  # the département tells homonyms apart
@@ -96,13 +119,15 @@ def _label(row: PlaceRow) -> str:
         return f"{row.name} (750{row.code[-2:]})"  # its postcode, as residents write it
     if row.kind == Territory.Kind.QPV:
         return f"{row.name} · {', '.join(row.communes or [])}"
+    if row.kind == PlaceName.Kind.STREET:
+        return f"{row.name} · {short_area(row.area or '')}"  # "Rue de Paris · Montreuil"
     name = f"{row.name} ({row.alias})" if row.alias else row.name  # "Boulainvilliers (La Muette)"
     return station_label(name, row.lines or [])
 
 
 def places_search(*, text: str) -> list[Place]:
     """Up to 10 places matching `text`: exact and prefix matches first, then by similarity; ties go to
-    communes and arrondissements, then QPV, then stations."""
+    communes and arrondissements, then QPV, then stations, then streets."""
     text = (text or "").strip()
     if "\x00" in text or not QUERY_MIN_LENGTH <= len(text) <= QUERY_MAX_LENGTH:
         raise InvalidInput(
@@ -110,7 +135,7 @@ def places_search(*, text: str) -> list[Place]:
             f"q must be {QUERY_MIN_LENGTH} to {QUERY_MAX_LENGTH} characters",
             fields={"q": [f"{QUERY_MIN_LENGTH} to {QUERY_MAX_LENGTH} characters"]},
         )
-    rows = search_places(text=text, codes=official_codes(text), limit=MAX_RESULTS)
+    rows = search_places(text=expand_abbreviations(text), codes=official_codes(text), limit=MAX_RESULTS)
     return [Place(r.kind, r.code, r.name, _label(r), r.lon, r.lat, r.bbox) for r in rows]
 
 
@@ -156,5 +181,13 @@ def places_near(*, location: Point) -> Nearby:
 
 @transaction.atomic
 def place_names_rebuild() -> int:
-    """Rebuild the places search's gazetteer after the territories or stations changed (run by load_all)."""
+    """Rebuild the places search's gazetteer after the territories, stations or streets changed (run by load_all)."""
     return rebuild_place_names()
+
+
+@transaction.atomic(durable=True)
+def streets_load(*, path: Path) -> tuple[StreetsSummary, int]:
+    """Replace the streets from the basemap at `path` and rebuild the gazetteer in one transaction (the search
+    never answers without streets in between); returns the import's summary and the number of names."""
+    summary = streets_import(path=path)
+    return summary, place_names_rebuild()

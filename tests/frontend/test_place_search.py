@@ -7,10 +7,12 @@ tiles); only the phone's position (the outside world) is faked.
 from __future__ import annotations
 
 import pytest
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db import transaction
 
-from carto.models import Territory
-from carto.services.places import places_near
+from carto.models import PlaceName, Street, Territory
+from carto.services.places import place_names_rebuild, places_near, streets_load
+from tests.basemaps import STREETS, write_street_basemap
 from tests.frontend.test_resident_flow import open_home, place_map
 
 pytestmark = pytest.mark.browser
@@ -30,6 +32,19 @@ RENDERED = """() => {
   return {"station-names": names("station-names", "name"), "rail-lines": names("rail-lines", "label"),
           "qpv-outline": names("qpv-outline", "name")};
 }"""
+
+
+@pytest.fixture(scope="module")
+def street_basemap(tmp_path_factory, django_db_setup, django_db_blocker):
+    """The test basemap's streets imported and committed (the live server reads them); removed after."""
+    with django_db_blocker.unblock():
+        path = write_street_basemap(tmp_path_factory.mktemp("basemap") / "streets.pmtiles")
+        streets_load(path=path)
+        yield path
+        with transaction.atomic():
+            PlaceName.objects.filter(kind="street").delete()
+            Street.objects.all().delete()
+            place_names_rebuild()
 
 
 def centre(page) -> Point:
@@ -104,6 +119,34 @@ def test_a_resident_finds_paris_20e_then_montreuil_with_the_keyboard_at_zoom_16(
     assert "Montreuil (93)" in page.locator("#place-status").text_content()
     page.evaluate(IDLE)
     shot(page, "where-search-montreuil")
+
+
+def test_a_resident_types_a_street_name_and_the_map_centres_on_the_street_at_zoom_17(
+    phone, shot, settings, street_basemap
+):
+    settings.CARTO_BASEMAP_PMTILES = str(street_basemap)  # the streets drawn under the pin, as in production
+    page = phone().new_page()
+    open_home(page)
+    page.locator("#add").tap()
+    place_map(page, *HOTEL_DE_VILLE, zoom=16)
+    box = page.locator("#place-search")
+    box.focus()
+    # Homonyms are told apart by their commune or arrondissement, each named as a street.
+    box.press_sequentially("allee des essais", delay=40)
+    page.wait_for_function("() => document.querySelectorAll('#place-results [role=\"option\"]').length >= 2")
+    labels = page.locator("#place-results .place-label").all_inner_texts()
+    kinds = page.locator("#place-results .place-kind").all_inner_texts()
+    assert set(labels[:2]) == {"Allée des Essais · Paris 16e", "Allée des Essais · Boulogne-Billancourt"}
+    assert kinds[:2] == ["Rue", "Rue"]
+
+    search_and_pick_the_first(page, "rte des tests")  # an abbreviation, no capitals
+    assert box.input_value() == "Route des Tests"
+    assert page.evaluate("() => window.cartoMap.getZoom()") == 17
+    route = GEOSGeometry(f"SRID=4326;{STREETS[1]['wkt']}").transform(2154, clone=True)
+    assert route.distance(centre(page).transform(2154, clone=True)) < 2  # the centre pin is on the street
+    assert "Route des Tests · Paris 16e" in page.locator("#place-status").text_content()
+    page.evaluate(IDLE)
+    shot(page, "where-search-street")
 
 
 def test_the_list_names_each_kind_and_escape_closes_it(phone):

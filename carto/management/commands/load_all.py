@@ -1,5 +1,5 @@
 """Load (idempotently) every reference dataset: territories, QPV (list, contours, populations), IDFM lines and
-stations, actors, themes."""
+stations, actors, themes, and the streets of the basemap when CARTO_BASEMAP_PMTILES is set."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from carto.importers.actors import belleville_actors_import, mediation_places_im
 from carto.importers.base import ImportFailed
 from carto.importers.qpv_contours import qpv_contours_import
 from carto.importers.responses import responses_import
+from carto.importers.streets import streets_import
 from carto.importers.territories import qpv_list_import, qpv_populations_import, territories_import
 from carto.importers.themes import themes_import
 from carto.importers.transit import rail_lines_import, stations_import
@@ -24,7 +25,8 @@ from carto.services.places import place_names_rebuild
 class Command(BaseCommand):
     help = (
         "Load the real territories, QPV (list, contours, populations), IDFM lines and stations, local actors,"
-        " themes and Grand Paris responses (idempotent); pins are placed again when boundaries changed."
+        " themes, Grand Paris responses and the basemap's streets when CARTO_BASEMAP_PMTILES is set"
+        " (idempotent); pins are placed again when boundaries changed."
     )
 
     def add_arguments(self, parser):
@@ -49,6 +51,8 @@ class Command(BaseCommand):
                 belleville_actors_import(path=data_dir / "actors_belleville.csv"),
                 responses_import(),
             ]
+            if settings.CARTO_BASEMAP_PMTILES:  # after the territories: streets are placed by carto_place
+                summaries.append(streets_import(path=Path(settings.CARTO_BASEMAP_PMTILES)))
         except ImportFailed as exc:
             raise CommandError(str(exc)) from exc
         for summary in summaries:

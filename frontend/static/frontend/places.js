@@ -1,5 +1,6 @@
 // The "where" step's search and its orientation line, both from carto's API at any zoom:
-// - a combobox over GET /api/places/?q= (communes, arrondissements, QPV, stations), following the WAI-ARIA
+// - a combobox over GET /api/places/?q= (communes, arrondissements, QPV, stations, and streets once the
+//   operator's basemap is imported), following the WAI-ARIA
 //   combobox pattern: the input keeps the focus, ↑/↓ move the active option (aria-activedescendant), Enter
 //   picks it, Escape closes the list; picking moves the map there so the centre pin is already placed;
 // - a line naming what is near the map's centre, from GET /api/places/near/ ("près de Belleville · M2 M11 ·
@@ -11,6 +12,7 @@ const SEARCH_DELAY_MS = 200; // one request per pause in typing, not per key
 const NEAR_DELAY_MS = 250;
 const MIN_LENGTH = 2; // as the API (carto.services.places.QUERY_MIN_LENGTH)
 const STATION_ZOOM = 16;
+const STREET_ZOOM = 17; // a street and its doorsteps: the resident places the pin on the right side of it
 const MAX_FIT_ZOOM = 16;
 
 export function setupPlaceSearch({ map, input, list, status, onPick }) {
@@ -78,7 +80,9 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
   function pick(index) {
     const place = results[index];
     if (!place) return;
-    if (place.bbox) {
+    if (place.kind === "street") {
+      map.jumpTo({ center: [place.lon, place.lat], zoom: STREET_ZOOM }); // a point on the street, not its box's centre
+    } else if (place.bbox) {
       map.fitBounds([[place.bbox[0], place.bbox[1]], [place.bbox[2], place.bbox[3]]], { padding: 20, maxZoom: MAX_FIT_ZOOM, animate: false });
       // The box's centre may lie outside the place (a crescent-shaped commune): the centre pin goes to a
       // point inside it, at the zoom that shows the whole place.
