@@ -128,6 +128,11 @@ def test_a_resident_types_a_street_name_and_the_map_centres_on_the_street_at_zoo
     page = phone().new_page()
     open_home(page)
     page.locator("#add").tap()
+    # The search says it finds streets (only when the operator's basemap brings them).
+    assert (
+        page.locator("#place-search-label").inner_text()
+        == "Ou cherchez une rue, une ville, un quartier, une gare"
+    )
     place_map(page, *HOTEL_DE_VILLE, zoom=16)
     box = page.locator("#place-search")
     box.focus()
@@ -155,6 +160,7 @@ def test_the_list_names_each_kind_and_escape_closes_it(phone):
     page.locator("#add").tap()
     box = page.locator("#place-search")
     box.focus()
+    assert "rue" not in page.locator("#place-search-label").inner_text()  # no basemap here: no streets
     box.press_sequentially("Belleville", delay=40)
     page.wait_for_selector(OPTIONS)
     options = page.locator(OPTIONS).all_inner_texts()
