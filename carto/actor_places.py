@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 # The duplicates of the shared data stand on one point (0 m) or a few metres apart (15 m at most).
 SAME_PLACE_M = 25
 
-# Street words as the national address files abbreviate them, and their full form: used to compare
-# two addresses and to write an address in capitals in normal case.
+# Street words as the national address files, street signs and residents abbreviate them, and their full
+# form: used to compare two addresses, to write an address in capitals in normal case, and to search a street
+# typed short (carto.services.places: OpenStreetMap writes every name whole).
 STREET_ABBREVIATIONS = {
     "all": "allée", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "bvd": "boulevard",
-    "che": "chemin", "chem": "chemin", "crs": "cours", "esp": "esplanade", "fg": "faubourg", "fbg": "faubourg",
-    "imp": "impasse", "pl": "place", "pte": "porte", "prom": "promenade", "qu": "quai", "r": "rue",
-    "rte": "route", "sq": "square", "sen": "sentier", "vla": "villa", "st": "saint", "ste": "sainte",
+    "boul": "boulevard", "ch": "chemin", "che": "chemin", "chem": "chemin", "crs": "cours", "esp": "esplanade",
+    "fg": "faubourg", "fbg": "faubourg", "imp": "impasse", "pass": "passage", "pl": "place", "pte": "porte",
+    "prom": "promenade", "qu": "quai", "r": "rue", "rte": "route", "sq": "square", "sen": "sentier",
+    "sent": "sentier", "vla": "villa", "st": "saint", "ste": "sainte", "gal": "général", "mal": "maréchal",
+    "pdt": "président", "dr": "docteur",
 }  # fmt: skip
 STREET_TYPES = {
     "allée", "avenue", "boulevard", "chemin", "cité", "cours", "esplanade", "faubourg", "impasse", "mail",

@@ -15,6 +15,7 @@ from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
 from django.db import transaction
 
+from carto.actor_places import STREET_ABBREVIATIONS
 from carto.errors import InvalidInput
 from carto.geo import to_api, to_storage
 from carto.importers.streets import StreetsSummary, streets_import
@@ -34,14 +35,6 @@ NEAR_STATION_METRES = 1000
 _ARRONDISSEMENT = re.compile(r"^(?:paris )?(\d{1,2}) ?(?:e|er|eme|ieme)?(?: arr(?:ondissement)?)?$")
 # "75020" (postcode) or "75120" (INSEE code), and "75116" the 16e's second postcode.
 _PARIS_CODE = re.compile(r"^75[01](\d\d)$")
-# The abbreviations of street signs and addresses (the Poste's list, the common ones), as a resident types
-# them: OpenStreetMap writes every name whole, so "r. des pyrénées" is searched as "rue des pyrenees".
-ABBREVIATIONS = {
-    "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "boul": "boulevard",
-    "pl": "place", "imp": "impasse", "all": "allee", "sq": "square", "pass": "passage", "ch": "chemin",
-    "che": "chemin", "rte": "route", "sent": "sentier", "fg": "faubourg", "fbg": "faubourg", "pte": "porte",
-    "st": "saint", "ste": "sainte", "gal": "general", "mal": "marechal", "pdt": "president", "dr": "docteur",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -103,7 +96,7 @@ def expand_abbreviations(text: str) -> str:
     """The query with its street abbreviations written out ("r. des Pyrénées" → "rue des pyrenees"), or as
     typed when it has none (then carto_search_key folds it in the database, as every name)."""
     words = normalise(text).split()
-    whole = [ABBREVIATIONS.get(word, word) for word in words]
+    whole = [STREET_ABBREVIATIONS.get(word, word) for word in words]
     return " ".join(whole) if whole != words else text
 
 
