@@ -40,7 +40,7 @@ urlpatterns = [
         "tiles/orientation/<str:z>/<str:x>/<str:y>.mvt", tiles.orientation_tile_view, name="tile-orientation"
     ),
     path("basemap.pmtiles", basemap.basemap_view, name="basemap"),
-    path("pins/clusters/", map_clusters.PinClusterView.as_view(), name="pin-clusters"),
+    path("pins/clusters/", map_clusters.pin_clusters, name="pin-clusters"),
     path("stats/territories/", stats.TerritoryStatsView.as_view(), name="stats-territories"),
     path("stats/compare/", stats.CompareView.as_view(), name="stats-compare"),
     path("stats/hexbins/", stats.HexbinView.as_view(), name="stats-hexbins"),
