@@ -8,6 +8,7 @@ import logging
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.core.exceptions import SuspiciousOperation
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
@@ -28,6 +29,16 @@ class RangeAwareGZipMiddleware(GZipMiddleware):
         if response.has_header("Content-Range"):
             return response
         return super().process_response(request, response)
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's messages (the admin's notices after a save) for pages only: no API view shows one, so an API
+    request skips the storages Django's middleware builds, and saves, on every request."""
+
+    def __call__(self, request):
+        if request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        return super().__call__(request)
 
 
 class ApiErrorMiddleware:

@@ -20,6 +20,8 @@ from api.views import (
 )
 
 urlpatterns = [
+    # Tried in order: the map's hot path first (each pattern before it is one more match per request).
+    path("pins/clusters/", map_clusters.pin_clusters, name="pin-clusters"),
     path("territories/", territories.TerritoryListView.as_view(), name="territory-list"),
     path("territories/<str:code>/", territories.TerritoryDetailView.as_view(), name="territory-detail"),
     path("places/", places.PlaceSearchView.as_view(), name="place-search"),
@@ -40,7 +42,6 @@ urlpatterns = [
         "tiles/orientation/<str:z>/<str:x>/<str:y>.mvt", tiles.orientation_tile_view, name="tile-orientation"
     ),
     path("basemap.pmtiles", basemap.basemap_view, name="basemap"),
-    path("pins/clusters/", map_clusters.PinClusterView.as_view(), name="pin-clusters"),
     path("stats/territories/", stats.TerritoryStatsView.as_view(), name="stats-territories"),
     path("stats/compare/", stats.CompareView.as_view(), name="stats-compare"),
     path("stats/hexbins/", stats.HexbinView.as_view(), name="stats-hexbins"),

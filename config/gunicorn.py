@@ -44,5 +44,7 @@ errorlog = "-"
 loglevel = os.environ.get("CARTO_LOG_LEVEL", "info").lower()
 # The access log must not hold coordinates from query strings (bbox, similar): path only.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+# Builds only the fields this format names (gunicorn's own copies every header and the environ per request).
+logger_class = "config.gunicorn_logger.AccessFieldsLogger"
 # Trust X-Forwarded-* only from the reverse proxy in front (nginx on the same host by default).
 forwarded_allow_ips = os.environ.get("CARTO_FORWARDED_ALLOW_IPS", "127.0.0.1")

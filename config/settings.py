@@ -193,7 +193,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.middleware.PageMessageMiddleware",  # Django's, skipped under /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -6,10 +6,11 @@ from django.views.static import serve
 from api.views.health import healthz, readyz
 
 urlpatterns = [
+    # Tried in order: the API (the map's requests) first, its prefix shared with no other pattern.
+    path("api/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/", include("api.urls")),
     path("open311/v2/", include("api.open311.urls")),
     path("", include("frontend.urls")),
     # Photos are already stripped of metadata and named at random; in production nginx serves MEDIA_ROOT.

@@ -171,3 +171,44 @@ def test_for_random_boxes_and_filters_the_groups_count_exactly_the_visible_pins_
     # Without filters the core's rim is read at the totals' rim zoom.
     plan = _stored_plan((2.28, 48.83, 2.46, 48.92), 11, fine=TOTALS_RIM_ZOOM, rings=_TOTAL_RINGS)
     assert plan["rzoom1"] == TOTALS_RIM_ZOOM and plan["rzoom0"] == 12
+
+
+def test_an_anonymous_json_get_answers_as_the_drf_view_does(client):
+    # pin_clusters answers anonymous JSON GETs itself; "application/*" takes PinClusterView, DRF's path.
+    for place in (BELLEVILLE, BONDY, VILLENEUVE_LA_GARENNE):
+        make_pin(*place)
+    params = {"bbox": METROPOLE_BBOX, "zoom": 10}
+    plain = client.get("/api/pins/clusters/", params, HTTP_ACCEPT="*/*")
+    drf = client.get("/api/pins/clusters/", params, HTTP_ACCEPT="application/*")
+    assert plain.status_code == drf.status_code == 200
+    assert plain.content == drf.content and plain.json()["total"] == 3
+    vary = lambda r: set(r["Vary"].split(", "))  # noqa: E731 (the same names, in any order)
+    assert vary(plain) == vary(drf) == {"Accept-Language", "Cookie"}
+    assert {**plain.headers, "Vary": ""} == {**drf.headers, "Vary": ""}
+    assert plain["X-Map-Groups"] == "sql" and "Content-Security-Policy" in plain
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"HTTP_AUTHORIZATION": "Token not-a-token"}, 401),  # DRF's authentication still refuses it
+        ({"HTTP_ACCEPT": "text/html"}, 406),  # and its negotiation: JSON only
+    ],
+)
+def test_requests_the_drf_view_decides_still_get_its_answer(client, headers, status):
+    response = client.get("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 10}, **headers)
+    assert response.status_code == status
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_other_methods_are_answered_by_the_drf_view(client):
+    assert client.post("/api/pins/clusters/", {}).status_code == 405
+    assert client.options("/api/pins/clusters/").status_code == 200
+    assert client.head("/api/pins/clusters/", {"bbox": METROPOLE_BBOX, "zoom": 10}).status_code == 200
+
+
+def test_the_route_is_documented_as_the_drf_view(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/pins/clusters/"]["get"]
+    assert {"bbox", "zoom", "theme"} <= {p["name"] for p in operation["parameters"]}
+    assert "X-Map-Groups" in operation["responses"]["200"]["headers"]
