@@ -3,8 +3,9 @@
 The map's hot path: an anonymous JSON GET is answered by `pin_clusters` without DRF's dispatch (request
 wrapper, content negotiation, authentication, rendering: ~0.6 ms of the ~3 ms a request took through gunicorn
 in bench/clusters_supercluster.py, measured by routing the same work past DRF). Everything else (a token or
-any Authorization header, another method, an Accept that JSON does not satisfy, a bad parameter, an error)
-goes to PinClusterView, the DRF view, which answers exactly as before: one set of rules, one error shape.
+any Authorization header, another method, an Accept that JSON does not satisfy, a bad parameter)
+goes to PinClusterView, the DRF view, which answers exactly as before: one set of rules, one error shape
+(a failure of the database is answered 503 by api.middleware, as for any view).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rest_framework.views import APIView
 
 from api.params import parse_bbox_extent, parse_int, parse_pin_filter
 from api.schema import PIN_FILTER_PARAMETERS
-from carto.errors import InvalidInput
+from carto.errors import DomainError, InvalidInput
 from carto.stats.grid import MAX_ZOOM
 from carto.stats.map_groups import map_groups_in_box
 from carto.stats.map_index_holder import map_index_for
@@ -93,7 +94,7 @@ def pin_clusters(request) -> HttpResponse:
         return _drf_view(request)
     try:
         body, answered_by = clusters_answer(request.GET)
-    except Exception:  # noqa: BLE001 (a bad parameter or a failure: DRF's view answers it, in the one shape)
+    except DomainError:  # a bad parameter: DRF's view refuses it, in the one error shape
         return _drf_view(request)
     response = HttpResponse(_renderer.render(body), content_type=_renderer.media_type)
     response["X-Map-Groups"] = answered_by
