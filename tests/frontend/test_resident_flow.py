@@ -346,3 +346,36 @@ def test_a_pin_text_with_markup_is_shown_as_text_and_runs_nothing(phone, server,
     assert page.locator("#card-text").text_content() == XSS
     assert page.locator("#card img").count() == 0
     assert dialogs == []
+
+
+def _blank_share(png: bytes, *, box: tuple[int, int, int, int]) -> float:
+    """The share of pure white pixels in `box` (CSS pixels) of a screenshot (the map's fills are off-white,
+    its background beige)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(png)).convert("L")
+    scale = image.width / 360  # the phone's device pixel ratio
+    histogram = image.crop(tuple(round(v * scale) for v in box)).histogram()
+    return histogram[255] / sum(histogram)
+
+
+def test_the_map_stays_drawn_above_the_where_sheet_and_the_search_field_above_its_buttons(phone):
+    # Software compositing (no GPU, as on this machine) drew a blank copy of the scrolling sheet over the map's
+    # top half, and a focused search field slid under the sheet's sticky buttons.
+    page = phone().new_page()
+    open_home(page)
+    page.wait_for_function("() => window.cartoMap && window.cartoMap.getCanvas !== undefined")
+    place_map(page, *PARIS_20E, zoom=13)
+    page.wait_for_timeout(1000)  # the map drawn on screen before the resident taps "Ajouter"
+    page.locator("#add").tap()
+    page.wait_for_timeout(1000)  # the sheet settled and composited, as a resident sees it a moment later
+    page.evaluate(MAP_IDLE)
+    # The map between the top buttons and the sheet (the whole screen is captured: a clipped capture is
+    # composited anew and never showed the fault).
+    assert _blank_share(page.screenshot(), box=(0, 110, 360, 310)) < 0.2
+    page.locator("#place-search").focus()
+    field = page.locator("#place-search").bounding_box()
+    buttons = page.locator('[data-step="where"] .nav').bounding_box()
+    assert field["y"] + field["height"] <= buttons["y"]
