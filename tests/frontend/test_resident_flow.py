@@ -375,6 +375,10 @@ def test_the_map_stays_drawn_above_the_where_sheet_and_the_search_field_above_it
     # The map between the top buttons and the sheet (the whole screen is captured: a clipped capture is
     # composited anew and never showed the fault).
     assert _blank_share(page.screenshot(), box=(0, 110, 360, 310)) < 0.2
+    # Its pictograms are drawn, not characters a cheap phone's fonts may lack (an empty box instead).
+    assert page.locator('#locate svg[data-icon="locate"] path').count() == 3
+    assert page.locator('.field.photo svg[data-icon="photo"] path').count() == 2
+    assert not page.locator("#flow").inner_text().count("◎")
     page.locator("#place-search").focus()
     field = page.locator("#place-search").bounding_box()
     buttons = page.locator('[data-step="where"] .nav').bounding_box()

@@ -339,6 +339,9 @@ export const ICONS = {
   send: ["M5 22L43 6 31 43l-8-16z", "M23 27L43 6"],
   add: ["M24 45S10 32 10 20a14 14 0 0 1 28 0c0 12-14 25-14 25z", "M24 13v14M17 20h14"],
   public: ["M4 24s7-11 20-11 20 11 20 11-7 11-20 11S4 24 4 24z", ring(24, 24, 5)],
+  // Drawn, not emoji or symbol characters: a cheap phone's fonts may lack them (an empty box instead).
+  locate: [ring(24, 24, 12), ring(24, 24, 3), "M24 4v8M24 36v8M4 24h8M36 24h8"],
+  photo: ["M6 17a3 3 0 0 1 3-3h7l3-5h10l3 5h7a3 3 0 0 1 3 3v20a3 3 0 0 1-3 3H9a3 3 0 0 1-3-3z", ring(24, 26, 8)],
   // Help places and how to reach them.
   help: ["M24 41S7 30 7 18a9 9 0 0 1 17-4 9 9 0 0 1 17 4c0 12-17 23-17 23z"],
   hours: [ring(24, 24, 19), "M24 13v11l7 5"],
