@@ -138,7 +138,11 @@ export function setupCard({ map, section, toast }) {
     $("#card-title").textContent = `${th ? themeLabel(th) : props.theme} · ${t(`kind.${props.kind}`)}`;
     $("#card-text").textContent = props.text || ""; // user text: never innerHTML
     const terr = typeof props.territories === "object" && props.territories ? props.territories : {};
-    $("#card-place").textContent = namesLine(["qpv", "arrondissement", "commune", "ept"].map((k) => terr[k] && terr[k].name));
+    // In Paris the arrondissement names the commune too: "Grand Belleville · Paris 20e", as the street labels say it.
+    const arrondissement = terr.arrondissement && terr.arrondissement.name.replace(/ Arrondissement$/, "");
+    const places = arrondissement ? [terr.qpv && terr.qpv.name, arrondissement]
+      : ["qpv", "commune", "ept"].map((k) => terr[k] && terr[k].name);
+    $("#card-place").textContent = namesLine(places);
     renderStatus();
     button.textContent = t("card.metoo");
     button.disabled = false;
