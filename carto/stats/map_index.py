@@ -171,8 +171,9 @@ def map_index_build(x: np.ndarray, y: np.ndarray, theme: np.ndarray, *, version:
     everything = run(np.argsort(codes, kind="stable"))
     by_theme = np.lexsort((codes, theme))
     sorted_themes = theme[by_theme]
+    # Each theme's run in by_theme; none on an empty map (no visible pin yet: a fresh install).
     starts = np.flatnonzero(np.r_[True, sorted_themes[1:] != sorted_themes[:-1]]) if len(theme) else []
-    ends = [*starts[1:], len(theme)]
+    ends = [*starts[1:], len(theme)] if len(theme) else []
     themes = {int(sorted_themes[a]): run(by_theme[a:b]) for a, b in zip(starts, ends, strict=True)}
     return MapIndex(
         version=version,

@@ -90,3 +90,11 @@ def test_the_endpoint_answers_from_memory_and_a_new_or_hidden_pin_counts_once_th
     with django_capture_on_commit_callbacks(execute=True):
         pin_hide(pin_id=first.id, actor=moderator, reason="Propos injurieux envers un voisin")
     assert clusters() == (2, "memory")
+
+
+def test_an_empty_map_is_answered_from_memory_too(client, index_inline):
+    # A fresh install has no visible pin: the index is built empty (its build failed, every time the version
+    # moved, and the SQL path answered meanwhile).
+    response = client.get("/api/pins/clusters/", {"bbox": ",".join(map(str, METROPOLE)), "zoom": 10})
+    assert (response.json(), response["X-Map-Groups"]) == ({"clusters": [], "total": 0}, "memory")
+    assert map_index_rebuild().count == 0
