@@ -9,17 +9,26 @@ worker died half-way places its pin exactly once.
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
+from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.types import JobToDefer
 
 from carto.models import Pin
+from carto.services.cluster_rebuild import clusters_rebuild
 from carto.services.clustering import cluster_assign
+
+logger = logging.getLogger(__name__)
 
 CLUSTERING_QUEUE = "clustering"
 MAINTENANCE_QUEUE = "maintenance"
+REBUILD_QUEUE = "rebuild"
 # A worker that missed 3 heartbeats (every 10 s by default) is dead: its jobs in "doing" go back to the queue.
 STALLED_AFTER_SECONDS = 3 * settings.CARTO_WORKER_HEARTBEAT_SECONDS
 # Transient failures (a cut database connection, a deadlock) are retried with a growing wait:
@@ -27,20 +36,68 @@ STALLED_AFTER_SECONDS = 3 * settings.CARTO_WORKER_HEARTBEAT_SECONDS
 RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
 
 
+# One pin placed at a time per process: the worker runs two jobs at once (a rebuild beside the pins), and the
+# process's cluster means (carto.clustering.embeddings.CACHE) are read and extended by each placement.
+_PLACING = threading.Lock()
+
+
 @app.task(name="carto.cluster_pin", queue=CLUSTERING_QUEUE, retry=RETRY)
 def cluster_pin(pin_id: int) -> None:
-    """Place one pin in its cluster of the same need (a pin deleted or hidden meanwhile is skipped)."""
+    """Place one pin in its cluster of the same need (a pin deleted or hidden meanwhile is skipped), then ask
+    for a rebuild once the map is quiet."""
     pin = Pin.objects.select_related("theme").filter(pk=pin_id).first()
-    if pin is not None:
-        cluster_assign(pin)
+    if pin is None:
+        return
+    with _PLACING:
+        placed = cluster_assign(pin)
+    if placed is not None:
+        recluster_soon()
+
+
+def _recluster(timestamp: int | None = None) -> None:
+    """Rebuild every cluster (carto.services.cluster_rebuild): the nightly run (`timestamp`: its cron time) and
+    the one recluster_soon() asks for."""
+    logger.info("%s", clusters_rebuild())
+
+
+# queueing_lock: at most one rebuild waits; pins clustered while it waits are in it when it runs.
+recluster = app.task(name="carto.recluster", queue=REBUILD_QUEUE, queueing_lock="recluster")(_recluster)
+if settings.CARTO_RECLUSTER_CRON:
+    app.periodic(cron=settings.CARTO_RECLUSTER_CRON, periodic_id="recluster")(recluster)
+
+# Visible pins, from the planner's estimate (free at any size); a table never analysed is counted.
+_PINS_SQL = (
+    "SELECT CASE WHEN reltuples < 0 THEN (SELECT count(*) FROM carto_pin) ELSE reltuples::bigint END"
+    " FROM pg_class WHERE oid = 'carto_pin'::regclass"
+)
+
+
+def recluster_soon() -> bool:
+    """Queue a rebuild CARTO_RECLUSTER_AFTER_SECONDS from now, unless one already waits, the setting is 0 or
+    the map is larger than CARTO_RECLUSTER_AUTO_MAX_PINS (the nightly rebuild serves it). True if queued."""
+    after = settings.CARTO_RECLUSTER_AFTER_SECONDS
+    if after <= 0:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(_PINS_SQL)
+        (pins,) = cursor.fetchone()
+    if pins > settings.CARTO_RECLUSTER_AUTO_MAX_PINS:
+        return False
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction: a refused defer leaves it usable
+            recluster.configure(schedule_in={"seconds": after}).defer()
+    except AlreadyEnqueued:
+        return False
+    return True
 
 
 # Jobs "doing" whose last start is older than CARTO_JOB_LOST_SECONDS, whatever their worker's heartbeat: a
 # worker that lost the database while it finished a job (a cut connection, a failover) beats on, and the job
-# it could not mark done would stay "doing" for ever. Every job here is idempotent and takes well under that.
+# it could not mark done would stay "doing" for ever. Every job here is idempotent and takes well under that,
+# but a rebuild (minutes at scale): a lost one is redone by the next pin or night.
 _LOST_JOBS_SQL = """
 SELECT j.id FROM procrastinate_jobs j
-WHERE j.status = 'doing' AND NOT EXISTS (
+WHERE j.status = 'doing' AND j.queue_name <> 'rebuild' AND NOT EXISTS (
   SELECT 1 FROM procrastinate_events e
   WHERE e.job_id = j.id AND e.type = 'started' AND e.at > now() - make_interval(secs => %(seconds)s))
 """

@@ -18,6 +18,7 @@ from django.test.utils import setup_databases, teardown_databases
 from pytest_django.live_server_helper import LiveServer
 
 from tests.database import database_url
+from tests.jobs import WORKER_ENV
 
 # Tables written by tests that need committed data (concurrency, live server): emptied after each such test.
 # Reference data (territories, themes, actors) is loaded once and never touched.
@@ -70,6 +71,8 @@ def pytest_configure(config):
     # Test transactions never commit nor bump the map version: an in-memory map index built in one test
     # would answer the next. Map groups come from SQL unless a test asks for the index (tests/carto/stats).
     settings.CARTO_MAP_INDEX = "off"
+    # No rebuild behind a test's back: the tests that want one ask for it (tests/carto/clustering).
+    settings.CARTO_RECLUSTER_AFTER_SECONDS = 0
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +120,7 @@ def worker(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         url = database_url()
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "DATABASE_URL": url, "CARTO_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, **WORKER_ENV, "DATABASE_URL": url}
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
         [sys.executable, "manage.py", "procrastinate", "worker", "--fetch-job-polling-interval", "0.5"],
         cwd=root, env=env,

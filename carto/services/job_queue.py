@@ -9,11 +9,12 @@ from django.db import connection
 
 from carto.tasks import STALLED_AFTER_SECONDS
 
-# One statement: queued and running jobs, failed ones, the age of the oldest queued job (from its
-# "deferred" event: immediate jobs have no scheduled_at) and the workers with a recent heartbeat.
+# One statement: queued jobs that are due (a rebuild planned for later is not backlog), running jobs, failed
+# ones, the age of the oldest due job (from its "deferred" event: immediate jobs have no scheduled_at) and the
+# workers with a recent heartbeat.
 _BACKLOG_SQL = """
 SELECT
-  (SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'),
+  (SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' AND coalesce(scheduled_at, now()) <= now()),
   (SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'),
   (SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'),
   (SELECT extract(epoch FROM now() - min(coalesce(j.scheduled_at, e.at)))

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from carto.models import Pin, PinCluster
 from tests.database import database_url
 from tests.factories import BELLEVILLE, BONDY, make_pin
-from tests.jobs import jobs_done, run_queued_jobs
+from tests.jobs import WORKER_ENV, jobs_done, run_queued_jobs
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -140,7 +140,7 @@ def test_a_worker_that_lost_the_database_for_two_minutes_is_not_pruned_by_a_star
             cursor.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '120 seconds'")
         starting = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
             [sys.executable, "manage.py", "procrastinate", "worker", "--one-shot"],
-            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url(), "CARTO_LOG_LEVEL": "WARNING"},
+            cwd=ROOT, env={**os.environ, **WORKER_ENV, "DATABASE_URL": database_url()},
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     finally:
