@@ -198,7 +198,7 @@ def clusters_rebuild(*, progress: Progress | None = None) -> RebuildSummary:
 
     Cluster ids are kept where most of a new cluster's pins were (so confirmed responses stay).
     e5: pins without a stored embedding are encoded first, outside the rebuild's transaction; the
-    mean vector is then relearnt from the stored pins and every centroid recomputed.
+    centre is then relearnt from the stored pins (embeddings.corpus_transform) and every centroid recomputed.
     """
     say = progress or (lambda _line: None)
     raws: dict[int, np.ndarray] | None = None
@@ -226,7 +226,11 @@ def _rebuild(say: Progress, raws: dict[int, np.ndarray] | None) -> RebuildSummar
             units[i] = raws[pin_id]
         raws.clear()
         fit = ClusteringFit.objects.order_by("-id").first()
-        transform = e5.transform_from(fit.mean, fit.matrix) if fit else e5.default_transform()
+        transform = e5.corpus_transform(
+            e5.transform_from(fit.mean, fit.matrix) if fit else e5.default_transform(),
+            units.sum(axis=0, dtype=np.float64),
+            len(units),
+        )
         for start in range(0, len(units), 50000):
             units[start : start + 50000] = transform.apply(units[start : start + 50000])
         same, different = decided_pairs()

@@ -245,7 +245,9 @@ def test_recluster_gives_the_exact_average_link_of_the_pins_whatever_their_arriv
     clusters_rebuild()
     rebuilt = partition_of(pins)
     raws = np.stack([embeddings.unpack(e.vector) for e in PinEmbedding.objects.order_by("pin_id")])
-    units = embeddings.default_transform().apply(raws)
+    units = embeddings.corpus_transform(embeddings.default_transform(), raws.sum(axis=0), len(raws)).apply(
+        raws
+    )
     ids = sorted(p.pk for p in pins)
     themes = [next(theme for p, (_, theme, _) in zip(pins, MIXED, strict=True) if p.pk == i) for i in ids]
     weight = embeddings.PARAMS.theme_weight
@@ -253,6 +255,31 @@ def test_recluster_gives_the_exact_average_link_of_the_pins_whatever_their_arriv
     expected = cluster_rows(themed(units, themes, weight), pure)  # no first pass: textbook average link
     assert rebuilt == partition_of_labels(ids, expected)
     assert {frozenset(g) for g in rebuilt} >= {frozenset(p.pk for p in pins if "wifi" in p.text)}
+
+
+@needs_e5
+@pytest.mark.django_db
+def test_a_rebuild_centres_on_the_stored_pins_and_new_pins_are_placed_in_that_space():
+    from carto.models import ClusteringModel
+    from carto.services.clustering import current_transform
+
+    pins = pins_of(MIXED)
+    for pin in pins:
+        cluster_assign(pin)
+    clusters_rebuild()
+    raws = np.stack([embeddings.unpack(e.vector) for e in PinEmbedding.objects.order_by("pin_id")])
+    fit = embeddings.default_transform()
+    stored = np.frombuffer(bytes(ClusteringModel.objects.get().embedding_mean), dtype=np.float32)
+    # The fit's mean counts as MEAN_PRIOR texts beside the pins'.
+    expected = (raws.sum(axis=0) + embeddings.MEAN_PRIOR * fit.mean) / (len(raws) + embeddings.MEAN_PRIOR)
+    assert np.allclose(stored, expected, atol=1e-6)
+    assert not np.allclose(stored, fit.mean, atol=1e-4)
+    embeddings.CACHE.reset()  # another process: its cache reads the rebuild's centre
+    assert np.allclose(current_transform().mean, stored) and np.allclose(
+        current_transform().matrix, fit.matrix
+    )
+    newcomer = make_pin(*BONDY, theme=MIXED[0][1], text=MIXED[0][2])  # the same words, elsewhere
+    assert cluster_assign(newcomer) == cluster_of(pins[0])
 
 
 def partition_of_labels(ids, labels) -> list[frozenset[int]]:
