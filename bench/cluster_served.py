@@ -42,7 +42,7 @@ import django  # noqa: E402
 django.setup()
 
 from bench.cluster_quality import LABELLED, Bench, adjusted_rand, load, pair_counts, prf  # noqa: E402
-from bench.drills.crash_replay import JobWorker, Server, _free_port  # noqa: E402
+from bench.drills.crash_replay import JobWorker, Server, _free_port, server_env  # noqa: E402
 from bench.load import use_load_database  # noqa: E402
 
 SEED = 5
@@ -187,18 +187,10 @@ def main() -> None:
     url = f"postgis://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     media = Path(tempfile.mkdtemp(prefix="carto-served-media-"))
     port = _free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        CARTO_MEDIA_ROOT=str(media),
+    env = server_env(
+        url,
+        media,
         CARTO_BIND=f"127.0.0.1:{port}",
-        CARTO_WORKERS="2",
-        CARTO_ACCESS_LOG="/dev/null",
-        CARTO_LOG_LEVEL="WARNING",
-        CARTO_THROTTLE_DEVICE_PER_HOUR="1000000",
-        CARTO_THROTTLE_IP_PER_HOUR="1000000",
-        CARTO_THROTTLE_AREA_PER_HOUR="1000000",
-        CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK="1000000",
         CARTO_RECLUSTER_AFTER_SECONDS=str(args.quiet),
         CARTO_RECLUSTER_CRON="",
     )

@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CARTO_BENCH_DATABASE", "bench_load")
 
-from bench.drills.crash_replay import JobWorker, Server, _free_port  # noqa: E402
+from bench.drills.crash_replay import JobWorker, Server, _free_port, server_env  # noqa: E402
 from bench.generate_pins import GROUPS, ensure_pins  # noqa: E402
 from bench.run_all import emit  # noqa: E402
 
@@ -500,20 +500,7 @@ def main() -> None:
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     primary_url = f"postgis://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     media = Path(tempfile.mkdtemp(prefix="carto-load-media-"))
-    env = dict(
-        os.environ,
-        DATABASE_URL=primary_url,
-        CARTO_MEDIA_ROOT=str(media),
-        CARTO_WORKERS="2",
-        CARTO_ACCESS_LOG="/dev/null",
-        CARTO_LOG_LEVEL="WARNING",
-        # Raised for the bench (every create comes from 127.0.0.1, in one area): see the docstring.
-        CARTO_THROTTLE_DEVICE_PER_HOUR="1000000",
-        CARTO_THROTTLE_IP_PER_HOUR="1000000",
-        CARTO_THROTTLE_AREA_PER_HOUR="1000000",
-        # Likewise the hold for review of new devices' pins on one network (all clients are 127.0.0.1).
-        CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK="1000000",
-    )
+    env = server_env(primary_url, media)  # throttles raised: see the docstring
     env.pop("DATABASE_REPLICA_URLS", None)
 
     with transaction.atomic():

@@ -94,6 +94,25 @@ class Chaos:
     job_worker_kills_at: tuple[float, ...] = (0.30, 0.60)
 
 
+def server_env(database_url: str, media: Path, **extra: str) -> dict[str, str]:
+    """The environment of a service under test (gunicorn 2 workers, its job worker): every client is 127.0.0.1 in
+    one area, sending hundreds of pins a minute, so the hourly write throttles and the hold for review of new
+    devices' pins per network are raised; no access log."""
+    return dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        CARTO_MEDIA_ROOT=str(media),
+        CARTO_WORKERS="2",
+        CARTO_ACCESS_LOG="/dev/null",
+        CARTO_LOG_LEVEL="WARNING",
+        CARTO_THROTTLE_DEVICE_PER_HOUR="1000000",
+        CARTO_THROTTLE_IP_PER_HOUR="1000000",
+        CARTO_THROTTLE_AREA_PER_HOUR="1000000",
+        CARTO_PREMODERATION_NEW_DEVICE_PINS_PER_NETWORK="1000000",
+        **extra,
+    )
+
+
 class JobWorker:
     """`manage.py procrastinate worker` (carto/tasks.py), restarted like a supervisor would if it dies."""
 
@@ -181,20 +200,11 @@ class Drill:
             "job_worker_restarts": 0,
         }
         self.done = threading.Event()
-        env = dict(
-            os.environ,
+        env = server_env(
             # Django wants the postgis:// scheme; query parameters become connection options.
-            DATABASE_URL=f"postgis://{db_url.split('://', 1)[1]}{'&' if '?' in db_url else '?'}"
-            f"application_name={APP_NAME}",
-            CARTO_MEDIA_ROOT=str(self.media),
+            f"postgis://{db_url.split('://', 1)[1]}{'&' if '?' in db_url else '?'}application_name={APP_NAME}",
+            self.media,
             CARTO_BIND=f"127.0.0.1:{self.port}",
-            CARTO_WORKERS="2",
-            CARTO_ACCESS_LOG="/dev/null",
-            CARTO_LOG_LEVEL="WARNING",
-            # The drill sends 1,000 pins from one address in a minute: the hourly throttles would refuse them.
-            CARTO_THROTTLE_DEVICE_PER_HOUR="1000000",
-            CARTO_THROTTLE_IP_PER_HOUR="1000000",
-            CARTO_THROTTLE_AREA_PER_HOUR="1000000",
             # A killed job worker is found dead after 3 missed heartbeats: 6 s instead of 30 s.
             CARTO_WORKER_HEARTBEAT_SECONDS="2",
             # A job the worker lost with its cut connection is queued again after 20 s instead of 2 min.
