@@ -53,6 +53,30 @@ def test_the_card_of_a_printing_need_in_belleville_shows_who_can_help_and_the_cl
     )
     page.locator("#card-cluster").scroll_into_view_if_needed()
     shot(page, "card-cluster")
+
+    # Where the others are: their communes in words, and their pins ringed on a map framed on all three.
+    page.locator("#card-cluster-see").tap()
+    page.wait_for_selector("#card-cluster-places:not([hidden])")
+    assert page.locator("#card-cluster-places").text_content() == (
+        "Aussi dit à : Bondy, Paris 11e, Villeneuve-la-Garenne"  # BELLEVILLE's point lies in the 11e
+    )
+    page.wait_for_function(
+        "() => window.cartoMap.getSource('cluster-pins') && !window.cartoMap.isMoving()"
+        " && window.cartoMap.queryRenderedFeatures({layers: ['cluster-pins']}).length === 3"
+    )
+    ringed = page.evaluate(
+        "() => window.cartoMap.queryRenderedFeatures({layers: ['cluster-pins']}).map((f) =>"
+        " ({id: f.properties.id, xy: window.cartoMap.project(f.geometry.coordinates)}))"
+    )
+    assert sorted(r["id"] for r in ringed) == sorted(cluster.pin_links.values_list("pin_id", flat=True))
+    # Every ringed pin is on screen, above the card.
+    card_top = page.locator("#card").bounding_box()["y"]
+    assert all(0 <= r["xy"]["y"] <= card_top for r in ringed), (ringed, card_top)
+    shot(page, "card-cluster-where")
+    page.locator("#card [data-action=close]").tap()
+    page.wait_for_function(
+        "() => window.cartoMap.queryRenderedFeatures({layers: ['cluster-pins']}).length === 0"
+    )
     assert dialogs == []
 
 

@@ -95,7 +95,17 @@ export function setupCard({ map, section, toast }) {
   const none = el("p", "hint");
   none.id = "card-help-none";
   help.append(helpTitle, actors, none);
-  section.querySelector(".nav").before(cluster, help);
+  // Where else the same need is said (GET /api/clusters/{id}/): its communes in words, its pins ringed on the map.
+  const where = el("div", "cluster-where");
+  where.hidden = true;
+  const see = el("button", "secondary");
+  see.type = "button";
+  see.id = "card-cluster-see";
+  const places = el("p", "hint");
+  places.id = "card-cluster-places";
+  places.hidden = true;
+  where.append(see, places);
+  section.querySelector(".nav").before(cluster, where, help);
 
   function renderStatus() {
     const people = peopleCount(current.support_count || 0);
@@ -120,6 +130,63 @@ export function setupCard({ map, section, toast }) {
     none.hidden = list.length > 0;
     help.hidden = false;
     help.dataset.count = String(list.length);
+  }
+
+  function ringClear() {
+    const source = map.getSource("cluster-pins");
+    if (source) source.setData({ type: "FeatureCollection", features: [] });
+  }
+
+  // The cluster's visible pins (public points) ringed above the map's own, and the map framed on them with room
+  // for the card.
+  function ring(pins) {
+    const data = { type: "FeatureCollection",
+      features: pins.map((p) => ({ type: "Feature", geometry: p.location, properties: { id: p.id } })) };
+    if (!map.getSource("cluster-pins")) {
+      map.addSource("cluster-pins", { type: "geojson", data });
+      map.addLayer({ id: "cluster-pins", type: "circle", source: "cluster-pins",
+        paint: { "circle-radius": 11, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 3,
+          "circle-stroke-color": "#3d3d6b" } });
+    } else {
+      map.getSource("cluster-pins").setData(data);
+    }
+    if (!pins.length) return;
+    const lons = pins.map((p) => p.location.coordinates[0]);
+    const lats = pins.map((p) => p.location.coordinates[1]);
+    const bottom = Math.min(section.offsetHeight, map.getContainer().clientHeight * 0.5);
+    map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]],
+      { padding: { top: 40, left: 40, right: 40, bottom: bottom + 20 }, maxZoom: 14, duration: 600 });
+  }
+
+  async function showWhere(clusterId, ticket) {
+    see.disabled = true;
+    let body = null;
+    try {
+      const res = await request(`/api/clusters/${encodeURIComponent(clusterId)}/`);
+      if (res.status === 200) body = res.body;
+    } catch {
+      body = null;
+    }
+    see.disabled = false;
+    if (ticket !== opened) return;
+    if (!body) {
+      toast(t("errors.network"));
+      return;
+    }
+    // In Paris the arrondissements say where; elsewhere the communes (their names as the card's place line), the
+    // places with most pins first.
+    const names = (body.territories || [])
+      .filter((r) => r.kind === "arrondissement" || (r.kind === "commune" && r.code !== "75056"))
+      .map((r) => ({ name: r.name.replace(/ Arrondissement$/, ""), pins: r.pin_count }))
+      .sort((a, b) => b.pins - a.pins || a.name.localeCompare(b.name, lang))
+      .map((r) => r.name);
+    places.textContent = t("card.cluster_where", { places: names.join(", ") });
+    places.hidden = !names.length;
+    // The card steps down to a third of the screen, the sentence and the places in sight, the map above it.
+    section.classList.add("peek");
+    section.scrollTop = 0;
+    cluster.scrollIntoView({ block: "start" });
+    ring(body.pins || []);
   }
 
   async function open(id, fallback) {
@@ -149,6 +216,12 @@ export function setupCard({ map, section, toast }) {
     // The pin detail gives its cluster's counts, or null while the pin is alone in it (or not clustered yet).
     cluster.textContent = props.cluster ? clusterSentence(props.cluster) : "";
     cluster.hidden = !props.cluster;
+    where.hidden = !props.cluster;
+    section.classList.remove("peek");
+    where.dataset.cluster = props.cluster ? String(props.cluster.id) : "";
+    see.textContent = t("card.cluster_see");
+    places.hidden = true;
+    ringClear();
     help.hidden = true;
     actors.replaceChildren();
     section.dataset.pinId = String(props.id);
@@ -172,8 +245,14 @@ export function setupCard({ map, section, toast }) {
       toast(t("errors.network"));
     }
   });
+  see.addEventListener("click", () => {
+    if (where.dataset.cluster) showWhere(where.dataset.cluster, opened);
+  });
   section.addEventListener("click", (e) => {
-    if (e.target.closest("[data-action=close]")) section.hidden = true;
+    if (e.target.closest("[data-action=close]")) {
+      section.hidden = true;
+      ringClear();
+    }
   });
 
   // A tile feature carries the pin's id and public fields; the card asks the API for the rest.
