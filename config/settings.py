@@ -171,12 +171,13 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     # clustering. One process still places one pin at a time (carto.tasks.cluster_pin).
     "concurrency": 2,
 }
-# Residents see the rebuild's grouping, not only the online pass's (checking-half F1 0.601 against 0.529): the
-# worker rebuilds every cluster this many seconds after a new pin is clustered (0: never), one rebuild at a
-# time, pins arriving meanwhile joining the next; above CARTO_RECLUSTER_AUTO_MAX_PINS visible pins (a rebuild
-# takes ~2 min at 100 k, 39 min at 1 M) only the nightly one runs, at CARTO_RECLUSTER_CRON (empty: none).
-CARTO_RECLUSTER_AFTER_SECONDS = env.int("CARTO_RECLUSTER_AFTER_SECONDS", default=60)
-CARTO_RECLUSTER_AUTO_MAX_PINS = env.int("CARTO_RECLUSTER_AUTO_MAX_PINS", default=50_000)
+# Residents see the rebuild's grouping, not only the online pass's (served checking-half F1 0.596 against 0.501,
+# bench/cluster_served.py): the worker rebuilds every cluster this many seconds after a new pin is clustered
+# (0: never), one rebuild at a time, pins arriving meanwhile joining the next; above
+# CARTO_RECLUSTER_AUTO_MAX_PINS visible pins (a rebuild takes ~2 min at 100 k, 39 min at 1 M: under a steady
+# stream it would keep a core busy) only the nightly one runs, at CARTO_RECLUSTER_CRON (empty: none).
+CARTO_RECLUSTER_AFTER_SECONDS = env.int("CARTO_RECLUSTER_AFTER_SECONDS", default=30)
+CARTO_RECLUSTER_AUTO_MAX_PINS = env.int("CARTO_RECLUSTER_AUTO_MAX_PINS", default=20_000)
 CARTO_RECLUSTER_CRON = env.str("CARTO_RECLUSTER_CRON", default="17 3 * * *")
 # A job still "doing" this long after it started is taken for lost and queued again (carto.tasks.recover_stalled).
 CARTO_JOB_LOST_SECONDS = env.int("CARTO_JOB_LOST_SECONDS", default=120)
