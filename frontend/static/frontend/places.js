@@ -74,6 +74,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     }
     active = -1;
     render();
+    list.dataset.query = text; // what the options answer (typing on, an older answer may still be shown)
     status.textContent = results.length ? plural("place.results", results.length) : t("place.none");
   }
 
