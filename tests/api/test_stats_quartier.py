@@ -15,7 +15,7 @@ from tests.factories import BELLEVILLE, BONDY
 
 pytestmark = pytest.mark.django_db
 
-GRAND_BELLEVILLE = "QN07519M"  # Paris 10e, 11e, 19e, 20e
+GRAND_BELLEVILLE = "QN07519M"  # Paris 11e and 20e
 FRANC_MOISIN = (2.3842, 48.9177)  # QN09328M, Saint-Denis side (Franc Moisin - Cosmonautes - … - Landy)
 URL = "/api/stats/qpv/{}/needs/"
 

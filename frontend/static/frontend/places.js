@@ -83,9 +83,12 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     if (place.kind === "street") {
       map.jumpTo({ center: [place.lon, place.lat], zoom: STREET_ZOOM }); // a point on the street, not its box's centre
     } else if (place.bbox) {
-      map.fitBounds([[place.bbox[0], place.bbox[1]], [place.bbox[2], place.bbox[3]]], { padding: 20, maxZoom: MAX_FIT_ZOOM, animate: false });
       // The box's centre may lie outside the place (a crescent-shaped commune): the centre pin goes to a
-      // point inside it, at the zoom that shows the whole place.
+      // point inside it, at the zoom that shows the whole place around that point (the box made symmetric
+      // about it: a quartier is framed whole, not cut by the move).
+      const [w, s, e, n] = place.bbox;
+      const dx = Math.max(place.lon - w, e - place.lon), dy = Math.max(place.lat - s, n - place.lat);
+      map.fitBounds([[place.lon - dx, place.lat - dy], [place.lon + dx, place.lat + dy]], { padding: 20, maxZoom: MAX_FIT_ZOOM, animate: false });
       map.jumpTo({ center: [place.lon, place.lat] });
     } else {
       map.jumpTo({ center: [place.lon, place.lat], zoom: STATION_ZOOM });
@@ -93,6 +96,8 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     input.value = place.name;
     close();
     status.textContent = t("place.moved", { name: place.label });
+    // The map draws a picked quartier's outline (quartier.js).
+    input.dispatchEvent(new CustomEvent("carto:place", { detail: place, bubbles: true }));
     if (onPick) onPick(place);
   }
 
