@@ -11,10 +11,11 @@ import re
 
 import pytest
 
+from carto.geo import to_api
 from carto.models import PinCluster, Territory
 from carto.services.supports import pin_support
 from tests.factories import make_pin
-from tests.frontend.helpers import TILES_IDLE, open_map, tap_pin
+from tests.frontend.helpers import TILES_IDLE, open_map
 from tests.frontend.test_place_search import search_and_pick_the_first
 from tests.frontend.test_resident_flow import open_home
 from tests.jobs import jobs_done
@@ -118,8 +119,15 @@ def test_a_tap_inside_grand_belleville_shows_its_needs_and_where_else_they_are_v
     page.wait_for_timeout(300)
     assert page.locator("#quartier").is_hidden()
 
-    # A tap on a pin opens the pin's card, not the quartier's sheet.
-    tap_pin(page, printing[0])
+    # Back on the map, a tap on a pin opens the pin's card, not the quartier's sheet.
+    page.locator('#flow [data-action="cancel"]').tap()
+    pin = to_api(printing[0].public_location)
+    page.evaluate(f"() => window.cartoMap.jumpTo({{center: [{pin.x}, {pin.y}]}})")
+    page.wait_for_function(
+        f"() => window.cartoMap.queryRenderedFeatures({{layers: ['pins']}}).some((f) => f.properties.id === {printing[0].id})"
+    )
+    tap_map_at(page, pin.x, pin.y)
+    page.wait_for_selector(f'#card:not([hidden])[data-pin-id="{printing[0].id}"]')
     assert page.locator("#quartier").is_hidden()
 
 
@@ -146,6 +154,27 @@ def test_a_quartier_picked_in_the_search_is_framed_and_outlined(phone, shot):
     # Another kind of place clears the outline.
     search_and_pick_the_first(page, "Montreuil")
     assert page.evaluate(PICKED) == ["==", ["get", "code"], ""]
+
+    # Without pinning anything: the bar's magnifier finds the quartier and opens its sheet, the quartier
+    # framed whole between the bar and the sheet.
+    page.locator('#flow [data-action="cancel"]').tap()
+    assert page.locator("#find-open").get_attribute("aria-label") == "Chercher sur la carte"
+    page.locator("#find-open").tap()
+    assert page.evaluate("() => document.activeElement.id") == "find-search"
+    search_and_pick_the_first(page, "Goutte d'Or", box_id="find-search", list_id="find-results")
+    page.wait_for_selector('#quartier:not([hidden])[data-code="QN07511M"][data-loaded="true"]')
+    assert page.locator("#find").is_hidden()
+    assert page.evaluate(PICKED) == ["==", ["get", "code"], "QN07511M"]
+    page.wait_for_function("() => !window.cartoMap.isMoving()")
+    page.evaluate(TILES_IDLE)
+    top = page.locator(".bar").bounding_box()
+    sheet = page.locator("#quartier").bounding_box()
+    corners = page.evaluate(
+        f"() => [[{west}, {north}], [{east}, {south}]].map((c) => window.cartoMap.project(c))"
+    )
+    assert corners[0]["y"] >= top["y"] + top["height"] - 1 and corners[1]["y"] <= sheet["y"] + 1
+    assert corners[0]["x"] >= 0 and corners[1]["x"] <= 360
+    shot(page, "quartier-found-goutte-dor")
 
 
 def test_the_sheet_speaks_arabic_right_to_left_and_keeps_small_counts_readable(phone, shot):

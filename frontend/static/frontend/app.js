@@ -66,7 +66,7 @@ async function main() {
     Promise.all([import("./quartier.js"), styleLoaded]).then(([quartier]) => {
       quartier.addQuartierLayers(real);
       quartier.setupQuartier({ map: real, section: byId("quartier"), flowSheet: byId("flow"), card: byId("card"),
-        addButton: byId("add") });
+        addButton: byId("add"), find: byId("find"), findButton: byId("find-open") });
     }).catch(() => {});
     real.once("load", () => { byId("map-status").hidden = true; });
     // After the first screen is drawn: the worker's precache must not take the 3G link from the map's data.

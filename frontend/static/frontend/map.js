@@ -350,6 +350,7 @@ export const ICONS = {
   go: ["M24 4l20 20-20 20L4 24z", "M18 31v-6a3 3 0 0 1 3-3h10", "M27 17l5 5-5 5"],
   // A quartier's sheet (quartier.js): the quartier, its inhabitants, "moi aussi", the same need elsewhere.
   quartier: ["M6 16l14-9 20 5 3 21-17 10-19-9z", ring(23, 23, 4)],
+  find: [ring(21, 21, 14), "M31 31l12 12"],
   inhabitants: [ring(17, 15, 6), "M5 41a12 12 0 0 1 24 0", ring(33, 18, 5), "M29 29a10 10 0 0 1 14 9"],
   metoo: ["M17 42V21a3 3 0 0 1 6 0V10a3 3 0 0 1 6 0v11a3 3 0 0 1 6 0v4a3 3 0 0 1 6 0v8c0 5-4 9-9 9z", "M17 30l-5-5a3 3 0 0 0-4 4l9 10"],
   shared: ["M14 28S7 21 7 15a7 7 0 0 1 14 0c0 6-7 13-7 13z", "M34 41S27 34 27 28a7 7 0 0 1 14 0c0 6-7 13-7 13z", "M14 34c0 5 5 8 11 8"],

@@ -20,6 +20,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
   let active = -1;
   let timer = null;
   let controller = null;
+  const optionId = (index) => `${list.dataset.optionPrefix || "place-option"}-${index}`; // unique per list
 
   function close() {
     list.replaceChildren();
@@ -33,7 +34,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
   function render() {
     list.replaceChildren(...results.map((place, index) => {
       const li = document.createElement("li");
-      li.id = `place-option-${index}`;
+      li.id = optionId(index);
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", String(index === active));
       li.dataset.kind = place.kind;
@@ -51,7 +52,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     list.hidden = !results.length;
     input.setAttribute("aria-expanded", String(results.length > 0));
     if (active >= 0) {
-      input.setAttribute("aria-activedescendant", `place-option-${active}`);
+      input.setAttribute("aria-activedescendant", optionId(active));
       list.children[active].scrollIntoView({ block: "nearest" });
     } else {
       input.removeAttribute("aria-activedescendant");

@@ -2,7 +2,9 @@
 // is said there:
 // - their names, from the orientation tiles' `qpv_labels` (one point per QPV, carto/sql/orientation_tiles.py),
 //   the larger quartiers first when names collide, and a light tint that marks their inside;
-// - the outline of a quartier picked in the place search (places.js says so with a "carto:place" event) or
+// - a search on the map itself (the bar's magnifier: the "where" step's search, places.js, outside the pin
+//   flow): the place picked is framed, and a quartier opens its sheet;
+// - the outline of a quartier picked in either search (places.js says so with a "carto:place" event) or
 //   tapped, drawn thick over the dashed ones;
 // - a tap inside a quartier (not on a pin or a grouped dot, and not while a pin is being placed) opens its
 //   sheet from GET /api/stats/qpv/{code}/needs/: name, commune(s) or arrondissements, 2024 population, pins and
@@ -11,7 +13,8 @@
 // Loaded by app.js once the map exists (a dynamic import: not on the first screen's path).
 import { request } from "./api.js";
 import { lang, namesLine, plural, t } from "./i18n.js";
-import { icon, QPV_COLOUR } from "./map.js";
+import { icon, placeIcons, QPV_COLOUR } from "./map.js";
+import { setupPlaceSearch } from "./places.js";
 import { paintPicto, theme } from "./themes.js";
 
 const NAMES_MIN_ZOOM = 11; // carto/sql/orientation_tiles.py QPV_LABELS_MIN_ZOOM
@@ -102,10 +105,11 @@ function figure(name, iconName, words) {
   return p;
 }
 
-export function setupQuartier({ map, section, flowSheet, card, addButton }) {
+export function setupQuartier({ map, section, flowSheet, card, addButton, find, findButton }) {
   const $ = (sel) => section.querySelector(sel);
   let opened = 0; // the last sheet asked for: a slow answer for an older tap is dropped
   let tapped = null; // where the resident tapped: "Ajouter ici" starts the pin there
+  let framed = null; // the box of a quartier found by the search: framed above its sheet
   $("#quartier-add").prepend(icon("add"));
   $("#quartier-mark").append(icon("quartier"));
 
@@ -121,7 +125,7 @@ export function setupQuartier({ map, section, flowSheet, card, addButton }) {
     $("#quartier-place").textContent = placeLine(q);
     const figures = [];
     if (q.population) figures.push(figure("inhabitants", "inhabitants", plural("quartier.inhabitants", q.population, { n: shown(q.population) })));
-    figures.push(figure("pins", "here", counted("count.pins", body.pins)));
+    if (body.pins) figures.push(figure("pins", "here", counted("count.pins", body.pins))); // none: "quartier.none" says it
     if (body.supports) figures.push(figure("metoo", "metoo", t("quartier.metoo", { people: counted("count.people", body.supports) })));
     $("#quartier-figures").replaceChildren(...figures);
     $("#quartier-needs").replaceChildren(...body.needs.map(needItem));
@@ -129,10 +133,12 @@ export function setupQuartier({ map, section, flowSheet, card, addButton }) {
     $("#quartier-none").hidden = body.needs.length > 0;
   }
 
-  async function open(code, name, at) {
+  async function open(code, name, at, bbox = null) {
     const ticket = ++opened;
     tapped = at;
+    framed = bbox;
     card.hidden = true; // one sheet at a time
+    find.hidden = true;
     highlightQuartier(map, code);
     section.dataset.code = code;
     delete section.dataset.loaded;
@@ -163,6 +169,15 @@ export function setupQuartier({ map, section, flowSheet, card, addButton }) {
   function keepInView() {
     if (!tapped || section.hidden) return;
     const free = map.getContainer().clientHeight - section.offsetHeight;
+    if (framed) {
+      const top = findButton.getBoundingClientRect().bottom + 8; // under the bar
+      const bottom = section.offsetHeight + 8;
+      if (free - top > 80) {
+        map.fitBounds([[framed[0], framed[1]], [framed[2], framed[3]]],
+          { padding: { top, bottom, left: 16, right: 16 }, maxZoom: ADD_ZOOM, duration: 300 });
+        return;
+      }
+    }
     const y = map.project(tapped).y;
     if (y > free - 24) map.panBy([0, y - free / 2], { duration: 300 });
   }
@@ -178,9 +193,28 @@ export function setupQuartier({ map, section, flowSheet, card, addButton }) {
     open(hit.properties.code, hit.properties.name, e.lngLat);
   });
 
-  // A quartier picked in a place search is framed by places.js; its outline is drawn here.
+  // A place picked in a search is framed by places.js; a quartier's outline is drawn here, and a quartier found
+  // with the map's own search opens its sheet.
+  const search = setupPlaceSearch({ map, input: find.querySelector("input"), list: find.querySelector("[role=listbox]"),
+    status: find.querySelector("[role=status]") });
   document.addEventListener("carto:place", (e) => {
-    highlightQuartier(map, e.detail.kind === "qpv" ? e.detail.code : null);
+    const place = e.detail;
+    highlightQuartier(map, place.kind === "qpv" ? place.code : null);
+    if (!find.contains(e.target)) return;
+    find.hidden = true;
+    if (place.kind === "qpv") open(place.code, place.name, [place.lon, place.lat], place.bbox);
+  });
+  placeIcons(findButton);
+  findButton.hidden = false;
+  findButton.addEventListener("click", () => {
+    close();
+    card.hidden = true;
+    search.reset();
+    find.hidden = false;
+    find.querySelector("input").focus();
+  });
+  find.addEventListener("click", (e) => {
+    if (e.target.closest("[data-action=close]")) find.hidden = true;
   });
 
   section.addEventListener("click", (e) => {
@@ -194,6 +228,9 @@ export function setupQuartier({ map, section, flowSheet, card, addButton }) {
     }
   });
   // Starting a pin another way closes the sheet too.
-  addButton.addEventListener("click", () => { if (!section.hidden) close(); });
+  addButton.addEventListener("click", () => {
+    if (!section.hidden) close();
+    find.hidden = true;
+  });
   return { open, close };
 }
