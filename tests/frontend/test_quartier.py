@@ -205,3 +205,10 @@ def test_the_sheet_speaks_arabic_right_to_left_and_keeps_small_counts_readable(p
     assert page.locator(".quartier-elsewhere").text_content() == "قيل هنا فقط حتى الآن"
     assert page.locator("#quartier-add").text_content() == "أضف هنا"
     shot(page, "quartier-sheet-arabic")
+    # The language switched while the sheet is open: the sheet says it again in the new language.
+    page.locator("#lang").select_option("en")
+    page.wait_for_function(
+        "() => document.querySelector('.quartier-elsewhere').textContent === 'Only said here so far'"
+    )
+    assert page.locator(".quartier-pins").text_content() == "\u2066<5\u2069 pins"
+    assert page.locator("#quartier-place").text_content() == "Priority neighbourhood · Paris 18e"

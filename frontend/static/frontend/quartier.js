@@ -119,7 +119,12 @@ export function setupQuartier({ map, section, flowSheet, card, addButton, find, 
     highlightQuartier(map, null);
   }
 
+  let shownBody = null; // the answer on screen, said again in a new language
+  new MutationObserver(() => { if (shownBody && !section.hidden) render(shownBody); })
+    .observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+
   function render(body) {
+    shownBody = body;
     const q = body.qpv;
     $("#quartier-title").textContent = q.name;
     $("#quartier-place").textContent = placeLine(q);
@@ -142,6 +147,7 @@ export function setupQuartier({ map, section, flowSheet, card, addButton, find, 
     highlightQuartier(map, code);
     section.dataset.code = code;
     delete section.dataset.loaded;
+    shownBody = null;
     // What the map already knows, at once; the figures follow.
     $("#quartier-title").textContent = name;
     $("#quartier-place").textContent = t("place.kind.qpv");
