@@ -15,6 +15,7 @@ from api.views import (
     stats,
     stats_needs,
     stats_qpv,
+    stats_quartier,
     territories,
     themes,
 )
@@ -46,6 +47,7 @@ urlpatterns = [
     path("stats/compare/", stats.CompareView.as_view(), name="stats-compare"),
     path("stats/hexbins/", stats.HexbinView.as_view(), name="stats-hexbins"),
     path("stats/qpv/<str:code>/", stats_qpv.QpvVersusCommuneView.as_view(), name="stats-qpv"),
+    path("stats/qpv/<str:code>/needs/", stats_quartier.QuartierNeedsView.as_view(), name="stats-qpv-needs"),
     path("stats/needs/<str:code>/", stats_needs.NeedsView.as_view(), name="stats-needs"),
     path("clusters/", clusters.ClusterListView.as_view(), name="cluster-list"),
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="cluster-detail"),

@@ -1,4 +1,4 @@
-"""Orientation tiles: rail lines, stations and QPV outlines, one ST_AsMVT statement per tile (as carto.sql.tiles).
+"""Orientation tiles: rail lines, stations, QPV outlines and names, one ST_AsMVT statement per tile (as carto.sql.tiles).
 
 What a resident needs to recognise their street without a street basemap: the lines in their official
 colours, the stations and their names, and the outlines of the quartiers (QPV). Stored in Lambert-93; the
@@ -17,6 +17,15 @@ from carto.sql.tiles import BUFFER, EXTENT
 # From z10 a tile spans about 40 km (the whole of Paris): lines and QPV outlines are legible from there.
 LINES_MIN_ZOOM = 10
 QPV_MIN_ZOOM = 10
+# A QPV's name from z11 (a quartier is then 20 to 200 px wide), as one point per QPV: the centre of the largest
+# circle inside it (ST_MaximumInscribedCircle, the "pole of inaccessibility": inside even a crescent or a
+# MultiPolygon's largest part, where a centroid may fall outside), in the one tile that holds it plus the
+# others' buffers, so the name is written once and not once per tile a QPV crosses. Its population lets the map
+# place the larger quartiers' names first when names collide. The circle is sought in the outline simplified by
+# 20 m: all 175 centres take 84 ms instead of 170 ms and still lie 35 m or more inside their QPV (measured on the
+# real data); a z11 tile over Seine-Saint-Denis went from 46 ms and 18.2 KB to ~65 ms and 21.4 KB, a z14 tile
+# from 5.8 to ~8 ms and 1.8 to 2.1 KB. Tiles are cached for a day on both sides, so this is a first-hit cost.
+QPV_LABELS_MIN_ZOOM = 11
 # Stations from z12 (a few hundred dots over Paris), their names only from z14 where they fit.
 STATIONS_MIN_ZOOM = 12
 STATION_NAMES_MIN_ZOOM = 14
@@ -54,6 +63,13 @@ SELECT coalesce((SELECT ST_AsMVT(l.*, 'rail_lines', %(extent)s, 'geom') FROM (
            FROM carto_territory t, b
            WHERE %(z)s >= %(qpv_min)s AND t.kind = 'qpv' AND t.geometry && b.box
          ) q WHERE q.geom IS NOT NULL), ''::bytea)
+    || coalesce((SELECT ST_AsMVT(n.*, 'qpv_labels', %(extent)s, 'geom') FROM (
+           SELECT t.code, t.name, coalesce(t.population, 0) AS population,
+                  ST_AsMVTGeom(ST_Transform((ST_MaximumInscribedCircle(ST_Simplify(t.geometry, 20))).center, 3857), b.env, %(extent)s, %(buffer)s, true) AS geom
+           FROM carto_territory t, b
+           WHERE %(z)s >= %(qpv_labels_min)s AND t.kind = 'qpv' AND t.geometry && b.box
+           ORDER BY t.population DESC NULLS LAST, t.code
+         ) n WHERE n.geom IS NOT NULL), ''::bytea)
 """
 
 
@@ -69,13 +85,15 @@ def orientation_params(z: int, x: int, y: int) -> dict:
         "stations_min": STATIONS_MIN_ZOOM,
         "names_min": STATION_NAMES_MIN_ZOOM,
         "qpv_min": QPV_MIN_ZOOM,
+        "qpv_labels_min": QPV_LABELS_MIN_ZOOM,
         "mode_order": LINE_MODE_ORDER,
         "half_px": HALF_PIXEL,
     }
 
 
 def orientation_tile(z: int, x: int, y: int) -> bytes:
-    """One tile: layers rail_lines (label, mode, colour), stations (code, name from z14, lines, colour), qpv."""
+    """One tile: layers rail_lines (label, mode, colour), stations (code, name from z14, lines, colour), qpv
+    (code, name) and qpv_labels (code, name, population: one point per QPV, from z11)."""
     with connection.cursor() as cursor:
         cursor.execute(ORIENTATION_SQL, orientation_params(z, x, y))
         row = cursor.fetchone()

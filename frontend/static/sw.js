@@ -5,7 +5,7 @@ const VERSION = "carto-v5"; // v5: MapLibre loaded after the first paint (lazyma
 // The theme pictograms are in the page itself (an inline sprite); these three are <img>s of its markup.
 const PICTOS = ["participer-informer", "need", "proposal"];
 const MODULES = ["app", "api", "card", "flow", "i18n", "lazymap", "load_maplibre", "map", "mypins", "places", "queue",
-  "themes"];
+  "themes", "quartier"];
 const SHELL = [
   "/",
   "/api/themes/",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import mapbox_vector_tile
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.cache import cache
 
+from carto.models import Territory
 from tests.api.test_tiles import tile_of
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +59,38 @@ def test_at_z12_stations_are_dots_without_names(client):
     _, layers = orientation(client, *tile_of(*BELLEVILLE_METRO, 12))
     assert layers["stations"]["features"]
     assert all("name" not in f["properties"] for f in layers["stations"]["features"])
+
+
+def tile_point(z, x, y, px, py) -> Point:
+    """A point of a decoded tile (extent 4096, y up as mapbox_vector_tile gives it) in WGS84."""
+    n, extent = 2**z, 4096
+    lon = (x + px / extent) / n * 360 - 180
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1 - py / extent) / n))))
+    return Point(lon, lat, srid=4326)
+
+
+def test_from_z11_each_qpv_is_named_once_at_a_point_inside_it(client):
+    _, z10 = orientation(client, *tile_of(*PARIS, 10))
+    assert "qpv_labels" not in z10
+    tile = tile_of(*BELLEVILLE_METRO, 11)
+    _, layers = orientation(client, *tile)
+    labels = {f["properties"]["code"]: f for f in layers["qpv_labels"]["features"]}
+    belleville = labels["QN07519M"]
+    assert belleville["properties"] == {
+        "code": "QN07519M",
+        "name": "Grand Belleville",
+        "population": Territory.objects.get(code="QN07519M").population,
+    }
+    assert belleville["geometry"]["type"] == "Point"
+    point = tile_point(*tile, *belleville["geometry"]["coordinates"])
+    assert Territory.objects.get(code="QN07519M").geometry.transform(4326, clone=True).contains(point)
+    # One point per QPV, not one per tile it crosses: the neighbouring tile holds it at most in its buffer.
+    z, x, y = tile
+    _, right = orientation(client, z, x + 1, y)
+    beyond = [
+        f for f in right.get("qpv_labels", {}).get("features", []) if f["properties"]["code"] == "QN07519M"
+    ]
+    assert all(f["geometry"]["coordinates"][0] < 0 for f in beyond)
 
 
 def test_below_z10_the_tile_is_empty(client):

@@ -56,24 +56,28 @@ def inside(code: str, point: Point) -> bool:
     return Territory.objects.get(code=code).geometry.transform(4326, clone=True).contains(point)
 
 
-def search_and_pick_the_first(page, text: str) -> None:
-    """Type like a person (one key at a time), wait for the list, ↓ then Enter."""
-    box = page.locator("#place-search")
+def search_and_pick_the_first(
+    page, text: str, box_id: str = "place-search", list_id: str = "place-results"
+) -> None:
+    """Type like a person (one key at a time), wait for the list, ↓ then Enter (the "where" step's search, or
+    the map's own with its ids)."""
+    box = page.locator(f"#{box_id}")
     box.fill("")
     box.press_sequentially(text, delay=40)
     page.wait_for_function(
-        """(text) => {
-          const first = document.querySelector('#place-results [role="option"]');
-          return first && document.querySelector("#place-search").getAttribute("aria-expanded") === "true"
-            && first.textContent.length > 0 && document.querySelector("#place-results").dataset.query === text;
+        """([text, box, list]) => {
+          const first = document.querySelector(`#${list} [role="option"]`);
+          return first && document.getElementById(box).getAttribute("aria-expanded") === "true"
+            && first.textContent.length > 0 && document.getElementById(list).dataset.query === text;
         }""",
-        arg=text,
+        arg=[text, box_id, list_id],
     )
     page.keyboard.press("ArrowDown")
-    assert box.get_attribute("aria-activedescendant") == "place-option-0"
-    assert page.locator(OPTIONS).first.get_attribute("aria-selected") == "true"
+    first = page.locator(f'#{list_id} [role="option"]').first
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "true"
     page.keyboard.press("Enter")
-    page.wait_for_selector("#place-results", state="hidden")
+    page.wait_for_selector(f"#{list_id}", state="hidden")
     assert box.get_attribute("aria-expanded") == "false"
 
 

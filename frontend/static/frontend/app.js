@@ -60,6 +60,14 @@ async function main() {
     lazy.attach(real);
     // Pins are tapped on the map: their card comes with it.
     setupCard({ map: real, section: byId("card"), toast });
+    // The quartiers' names, a picked one's outline and the sheet a tap inside one opens (quartier.js), once
+    // the style is there; not on the first screen's path, and the map works on without it (offline).
+    const styleLoaded = new Promise((resolve) => real.once("load", resolve));
+    Promise.all([import("./quartier.js"), styleLoaded]).then(([quartier]) => {
+      quartier.addQuartierLayers(real);
+      quartier.setupQuartier({ map: real, section: byId("quartier"), flowSheet: byId("flow"), card: byId("card"),
+        addButton: byId("add"), find: byId("find"), findButton: byId("find-open") });
+    }).catch(() => {});
     real.once("load", () => { byId("map-status").hidden = true; });
     // After the first screen is drawn: the worker's precache must not take the 3G link from the map's data.
     real.once("idle", registerServiceWorker);

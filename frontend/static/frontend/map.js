@@ -22,7 +22,7 @@ export const STREET_ZOOM = 16;
 export const CELL_COLOUR = "#3d3d6b";
 export const HELP_COLOUR = "#00707f";
 export const HELP_IMAGE = "help-place";
-const QPV_COLOUR = "#8c2f6b";
+export const QPV_COLOUR = "#8c2f6b";
 const PICTO_PX = 20; // a pin's pictogram, in CSS pixels
 
 // `v` only changes the URL (so the browser's HTTP cache is bypassed) after this phone wrote a pin.
@@ -348,6 +348,12 @@ export const ICONS = {
   phone: ["M15 6H9a3 3 0 0 0-3 3c0 18 15 33 33 33a3 3 0 0 0 3-3v-6l-9-4-4 4c-6-2-10-6-12-12l4-4z"],
   web: [ring(24, 24, 19), "M5 24h38", "M24 5c-8 9-8 29 0 38M24 5c8 9 8 29 0 38"],
   go: ["M24 4l20 20-20 20L4 24z", "M18 31v-6a3 3 0 0 1 3-3h10", "M27 17l5 5-5 5"],
+  // A quartier's sheet (quartier.js): the quartier, its inhabitants, "moi aussi", the same need elsewhere.
+  quartier: ["M6 16l14-9 20 5 3 21-17 10-19-9z", ring(23, 23, 4)],
+  find: [ring(21, 21, 14), "M31 31l12 12"],
+  inhabitants: [ring(17, 15, 6), "M5 41a12 12 0 0 1 24 0", ring(33, 18, 5), "M29 29a10 10 0 0 1 14 9"],
+  metoo: ["M17 42V21a3 3 0 0 1 6 0V10a3 3 0 0 1 6 0v11a3 3 0 0 1 6 0v4a3 3 0 0 1 6 0v8c0 5-4 9-9 9z", "M17 30l-5-5a3 3 0 0 0-4 4l9 10"],
+  shared: ["M14 28S7 21 7 15a7 7 0 0 1 14 0c0 6-7 13-7 13z", "M34 41S27 34 27 28a7 7 0 0 1 14 0c0 6-7 13-7 13z", "M14 34c0 5 5 8 11 8"],
 };
 // Drawn mirrored in a right-to-left page: they point along the reading direction.
 const DIRECTIONAL = new Set(["next", "back", "go"]);

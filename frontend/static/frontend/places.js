@@ -20,6 +20,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
   let active = -1;
   let timer = null;
   let controller = null;
+  const optionId = (index) => `${list.dataset.optionPrefix || "place-option"}-${index}`; // unique per list
 
   function close() {
     list.replaceChildren();
@@ -33,7 +34,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
   function render() {
     list.replaceChildren(...results.map((place, index) => {
       const li = document.createElement("li");
-      li.id = `place-option-${index}`;
+      li.id = optionId(index);
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", String(index === active));
       li.dataset.kind = place.kind;
@@ -51,7 +52,7 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     list.hidden = !results.length;
     input.setAttribute("aria-expanded", String(results.length > 0));
     if (active >= 0) {
-      input.setAttribute("aria-activedescendant", `place-option-${active}`);
+      input.setAttribute("aria-activedescendant", optionId(active));
       list.children[active].scrollIntoView({ block: "nearest" });
     } else {
       input.removeAttribute("aria-activedescendant");
@@ -84,9 +85,12 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     if (place.kind === "street") {
       map.jumpTo({ center: [place.lon, place.lat], zoom: STREET_ZOOM }); // a point on the street, not its box's centre
     } else if (place.bbox) {
-      map.fitBounds([[place.bbox[0], place.bbox[1]], [place.bbox[2], place.bbox[3]]], { padding: 20, maxZoom: MAX_FIT_ZOOM, animate: false });
       // The box's centre may lie outside the place (a crescent-shaped commune): the centre pin goes to a
-      // point inside it, at the zoom that shows the whole place.
+      // point inside it, at the zoom that shows the whole place around that point (the box made symmetric
+      // about it: a quartier is framed whole, not cut by the move).
+      const [w, s, e, n] = place.bbox;
+      const dx = Math.max(place.lon - w, e - place.lon), dy = Math.max(place.lat - s, n - place.lat);
+      map.fitBounds([[place.lon - dx, place.lat - dy], [place.lon + dx, place.lat + dy]], { padding: 20, maxZoom: MAX_FIT_ZOOM, animate: false });
       map.jumpTo({ center: [place.lon, place.lat] });
     } else {
       map.jumpTo({ center: [place.lon, place.lat], zoom: STATION_ZOOM });
@@ -94,6 +98,8 @@ export function setupPlaceSearch({ map, input, list, status, onPick }) {
     input.value = place.name;
     close();
     status.textContent = t("place.moved", { name: place.label });
+    // The map draws a picked quartier's outline (quartier.js).
+    input.dispatchEvent(new CustomEvent("carto:place", { detail: place, bubbles: true }));
     if (onPick) onPick(place);
   }
 
