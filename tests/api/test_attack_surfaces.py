@@ -39,3 +39,16 @@ def test_options_answers_name_methods_and_media_types_but_never_a_views_docstrin
         assert {"renders", "parses"} <= set(body)
         checked += 1
     assert checked >= 20
+
+
+@pytest.mark.parametrize("q", ["%%", "%_%_" * 25, "\\\\", "--", "\u202e\u202e", "\u200b\u200b", "?!"])
+def test_a_place_query_without_a_letter_or_digit_is_a_400_not_every_name(client, q):
+    # Its search key is empty, which every name contains: it answered ten arbitrary places.
+    response = client.get("/api/places/", {"q": q})
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_query" and "q" in error["fields"]
+
+
+def test_a_place_query_with_a_letter_among_symbols_still_searches(client):
+    assert client.get("/api/places/", {"q": "%%belleville%%"}).json()["results"][0]["name"] == "Belleville"
