@@ -52,3 +52,26 @@ def test_a_place_query_without_a_letter_or_digit_is_a_400_not_every_name(client,
 
 def test_a_place_query_with_a_letter_among_symbols_still_searches(client):
     assert client.get("/api/places/", {"q": "%%belleville%%"}).json()["results"][0]["name"] == "Belleville"
+
+
+def test_a_curator_cannot_split_a_hidden_pin_nor_learn_that_it_exists(association, moderator):
+    from carto.models import AuditEntry, ClusterDecision, PinCluster
+    from carto.services.clustering import cluster_assign
+    from carto.services.moderation import pin_hide
+    from tests.api.test_clusters import as_user
+    from tests.factories import BONDY
+
+    pins = [make_pin(text="Pas d'endroit pour imprimer mes papiers CAF dans le quartier"),
+            make_pin(*BONDY, text="impossible d imprimer les documents caf, pas d imprimante chez moi")]  # fmt: skip
+    for pin in pins:
+        cluster_assign(pin)
+    cluster = PinCluster.objects.get(pin=pins[0]).cluster_id
+    assert PinCluster.objects.get(pin=pins[1]).cluster_id == cluster
+    pin_hide(pin_id=pins[1].pk, actor=moderator, reason="Insulte")
+    audited = AuditEntry.objects.count()
+    split = f"/api/clusters/{cluster}/split/"
+    hidden = as_user(association).post(split, {"pin": pins[1].pk, "reason": "x"}, format="json")
+    missing = as_user(association).post(split, {"pin": 10**9, "reason": "x"}, format="json")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    assert ClusterDecision.objects.count() == 0 and AuditEntry.objects.count() == audited
