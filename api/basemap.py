@@ -13,7 +13,7 @@ import re
 from email.utils import formatdate
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 
 from api.errors import error_body
@@ -112,8 +112,14 @@ def basemap_view(request):
     try:
         bounds = byte_range(wanted, size) if wanted else None
     except Unsatisfiable:
-        response = HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-        del response["Content-Type"]
+        # The one error shape, as every refusal: the PMTiles client reads the status and Content-Range only.
+        response = JsonResponse(
+            error_body("range_not_satisfiable", f"The range starts past the end of the file ({size} bytes)."),
+            status=416,
+        )
+        for name in ("Accept-Ranges", "ETag", "Last-Modified"):
+            response[name] = headers[name]
+        response["Content-Range"] = f"bytes */{size}"
         return response
     start, end = bounds if bounds else (0, size - 1)
     length = end - start + 1
