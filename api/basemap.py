@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 
-from api.errors import error_body
+from api.errors import allowed_methods, error_body
 from api.tiles import json_errors
 from carto.errors import DomainError
 
@@ -71,15 +71,10 @@ def _read(path: str, start: int, length: int):
             yield chunk
 
 
+@allowed_methods("GET", "HEAD")
 @json_errors
 def basemap_view(request):
     """GET/HEAD /api/basemap.pmtiles: the whole file, or one byte range of it (206), cacheable and streamed."""
-    if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(
-            error_body("method_not_allowed", "Only GET and HEAD are allowed."), status=405
-        )
-        response["Allow"] = "GET, HEAD"
-        return response
     path = settings.CARTO_BASEMAP_PMTILES
     try:
         stat = os.stat(path) if path else None

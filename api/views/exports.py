@@ -11,8 +11,8 @@ import json
 
 from django.db.models import F, FloatField, Func
 from django.http import StreamingHttpResponse
-from django.views.decorators.http import require_GET
 
+from api.errors import allowed_methods
 from api.params import parse_bbox, parse_pin_filter
 from api.tiles import json_errors
 from carto.exports.cells import safe_cell
@@ -108,7 +108,7 @@ def _geojson_stream(rows):
     yield "]}"
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def pins_csv(request):
     """Visible pins as CSV (UTF-8 with BOM, formula-safe), same filters as the tiles, plus bbox."""
@@ -118,7 +118,7 @@ def pins_csv(request):
     return response
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def pins_geojson(request):
     """Visible pins as a GeoJSON FeatureCollection (WGS84), streamed."""

@@ -75,3 +75,21 @@ def test_a_curator_cannot_split_a_hidden_pin_nor_learn_that_it_exists(associatio
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json() == missing.json()
     assert ClusterDecision.objects.count() == 0 and AuditEntry.objects.count() == audited
+
+
+@pytest.mark.parametrize("method", ["post", "delete", "options", "put"])
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/exports/pins.csv", "GET"),
+        ("/api/exports/pins.geojson", "GET"),
+        ("/api/tiles/pins/10/518/352.mvt", "GET"),
+        ("/api/tiles/territories/10/518/352.mvt", "GET"),
+        ("/api/tiles/orientation/10/518/352.mvt", "GET"),
+        ("/api/basemap.pmtiles", "GET, HEAD"),
+    ],
+)
+def test_the_plain_django_views_refuse_other_methods_in_the_one_error_shape(client, path, allow, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405 and response["Allow"] == allow
+    assert response.json()["error"]["code"] == "method_not_allowed"  # it was an empty body
