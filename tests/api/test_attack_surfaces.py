@@ -93,3 +93,33 @@ def test_the_plain_django_views_refuse_other_methods_in_the_one_error_shape(clie
     response = getattr(client, method)(path)
     assert response.status_code == 405 and response["Allow"] == allow
     assert response.json()["error"]["code"] == "method_not_allowed"  # it was an empty body
+
+
+def test_an_account_export_links_token_is_in_no_log_line(client, resident, caplog):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from config.gunicorn_logger import AccessFieldsLogger
+
+    client.force_login(resident)
+    url = client.get("/api/account/export/").json()["url"]
+    path = url.removeprefix("http://testserver")
+    token = path.removeprefix("/api/account/export/").strip("/")
+    assert len(token) > 20
+    # A signed-out click on the link (a 401: the security log names the path) ...
+    client.logout()
+    with caplog.at_level("WARNING", logger="carto.security"):
+        assert client.get(path).status_code == 401
+    refused = [r.getMessage() for r in caplog.records if "access_refused" in r.getMessage()]
+    assert refused and all(token[:12] not in line for line in refused)
+    assert "/api/account/export/<token>/" in refused[0]
+    # ... and gunicorn's access line: the path, without its token.
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    environ = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "PATH_INFO": path}
+    atoms = AccessFieldsLogger(cfg).atoms(
+        SimpleNamespace(status="200 OK", sent=10), None, environ, dt.timedelta(microseconds=1)
+    )
+    assert atoms["U"] == "/api/account/export/<token>/" and token[:12] not in str(atoms)
