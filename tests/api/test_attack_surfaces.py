@@ -123,3 +123,21 @@ def test_an_account_export_links_token_is_in_no_log_line(client, resident, caplo
         SimpleNamespace(status="200 OK", sent=10), None, environ, dt.timedelta(microseconds=1)
     )
     assert atoms["U"] == "/api/account/export/<token>/" and token[:12] not in str(atoms)
+
+
+def test_a_forged_read_your_writes_cookie_does_not_pin_a_clients_reads_to_the_primary(rf, monkeypatch):
+    from django.http import HttpResponse
+
+    from config import db_router
+
+    monkeypatch.setattr(db_router, "replica_aliases", lambda: ["replica_0"])  # as with DATABASE_REPLICA_URLS
+    middleware = db_router.PrimaryPinningMiddleware(lambda request: HttpResponse(status=201))
+    # A far-future time of one's own making pinned every later read to the primary (it was a plain integer).
+    forged = rf.get("/api/pins/")
+    forged.COOKIES[db_router.COOKIE] = "99999999999"
+    assert not middleware._recently_wrote(forged)
+    # The cookie a real write gets does pin the next reads (the resident reads their own pin back).
+    written = middleware(rf.post("/api/pins/"))
+    after = rf.get("/api/pins/")
+    after.COOKIES[db_router.COOKIE] = written.cookies[db_router.COOKIE].value
+    assert middleware._recently_wrote(after)
