@@ -141,3 +141,19 @@ def test_a_forged_read_your_writes_cookie_does_not_pin_a_clients_reads_to_the_pr
     after = rf.get("/api/pins/")
     after.COOKIES[db_router.COOKIE] = written.cookies[db_router.COOKIE].value
     assert middleware._recently_wrote(after)
+
+
+def test_a_status_change_without_a_workflow_role_is_refused_before_the_pin_is_read(client, resident):
+    # It answered 404 for a held pin and 409 for a closed one first (and locked the pin's row to say so).
+    held = make_pin(status="hidden")
+    closed = make_pin(status="resolved")
+    for pin, to in ((held, "acknowledged"), (closed, "acknowledged"), (make_pin(), "acknowledged")):
+        url = f"/api/pins/{pin.pk}/status/"
+        anonymous = client.post(url, {"to": to}, content_type="application/json")
+        assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "not_authenticated"
+    client.force_login(resident)
+    for pin in (held, closed):
+        response = client.post(
+            f"/api/pins/{pin.pk}/status/", {"to": "acknowledged"}, content_type="application/json"
+        )
+        assert response.status_code == 403 and response.json()["error"]["code"] == "not_allowed"
