@@ -157,3 +157,23 @@ def test_a_status_change_without_a_workflow_role_is_refused_before_the_pin_is_re
             f"/api/pins/{pin.pk}/status/", {"to": "acknowledged"}, content_type="application/json"
         )
         assert response.status_code == 403 and response.json()["error"]["code"] == "not_allowed"
+
+
+@pytest.mark.parametrize("op", ["hide", "restore", "redact"])
+def test_moderation_without_the_role_answers_alike_for_a_held_pin_and_a_missing_one(client, resident, op):
+    # A held pin answered 401/403 where a missing id was 404: an oracle on which ids are held.
+    held = make_pin(status="pending")
+    body = {"reason": "x", "text": "y"} if op == "redact" else {"reason": "x"}
+    for user in (None, resident):
+        if user:
+            client.force_login(user)
+        answers = [
+            client.post(f"/api/moderation/pins/{pk}/{op}/", body, content_type="application/json")
+            for pk in (held.pk, 10**9)
+        ]
+        assert answers[0].status_code == answers[1].status_code == (403 if user else 401)
+        assert answers[0].json() == answers[1].json()
+    missing_comment = client.post(
+        "/api/moderation/comments/999999/hide/", {"reason": "x"}, content_type="application/json"
+    )
+    assert missing_comment.status_code == 403
