@@ -73,8 +73,9 @@ class PrimaryPinningMiddleware:
         if writes and response.status_code < 400:
             seconds = settings.CARTO_READ_YOUR_WRITES_SECONDS
             response.set_signed_cookie(
-                COOKIE, "1", salt=_COOKIE_SALT, max_age=seconds, httponly=True, samesite="Lax"
-            )
+                COOKIE, "1", salt=_COOKIE_SALT, max_age=seconds, httponly=True, samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )  # fmt: skip
         return response
 
     @staticmethod

@@ -125,7 +125,9 @@ def test_an_account_export_links_token_is_in_no_log_line(client, resident, caplo
     assert atoms["U"] == "/api/account/export/<token>/" and token[:12] not in str(atoms)
 
 
-def test_a_forged_read_your_writes_cookie_does_not_pin_a_clients_reads_to_the_primary(rf, monkeypatch):
+def test_a_forged_read_your_writes_cookie_does_not_pin_a_clients_reads_to_the_primary(
+    rf, monkeypatch, settings
+):
     from django.http import HttpResponse
 
     from config import db_router
@@ -141,6 +143,9 @@ def test_a_forged_read_your_writes_cookie_does_not_pin_a_clients_reads_to_the_pr
     after = rf.get("/api/pins/")
     after.COOKIES[db_router.COOKIE] = written.cookies[db_router.COOKIE].value
     assert middleware._recently_wrote(after)
+    assert written.cookies[db_router.COOKIE]["httponly"] and not written.cookies[db_router.COOKIE]["secure"]
+    settings.SESSION_COOKIE_SECURE = True  # CARTO_HTTPS
+    assert middleware(rf.post("/api/pins/")).cookies[db_router.COOKIE]["secure"]
 
 
 def test_a_status_change_without_a_workflow_role_is_refused_before_the_pin_is_read(client, resident):
