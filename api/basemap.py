@@ -13,10 +13,10 @@ import re
 from email.utils import formatdate
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 
-from api.errors import error_body
+from api.errors import allowed_methods, error_body
 from api.tiles import json_errors
 from carto.errors import DomainError
 
@@ -71,15 +71,10 @@ def _read(path: str, start: int, length: int):
             yield chunk
 
 
+@allowed_methods("GET", "HEAD")
 @json_errors
 def basemap_view(request):
     """GET/HEAD /api/basemap.pmtiles: the whole file, or one byte range of it (206), cacheable and streamed."""
-    if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(
-            error_body("method_not_allowed", "Only GET and HEAD are allowed."), status=405
-        )
-        response["Allow"] = "GET, HEAD"
-        return response
     path = settings.CARTO_BASEMAP_PMTILES
     try:
         stat = os.stat(path) if path else None
@@ -112,8 +107,14 @@ def basemap_view(request):
     try:
         bounds = byte_range(wanted, size) if wanted else None
     except Unsatisfiable:
-        response = HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-        del response["Content-Type"]
+        # The one error shape, as every refusal: the PMTiles client reads the status and Content-Range only.
+        response = JsonResponse(
+            error_body("range_not_satisfiable", f"The range starts past the end of the file ({size} bytes)."),
+            status=416,
+        )
+        for name in ("Accept-Ranges", "ETag", "Last-Modified"):
+            response[name] = headers[name]
+        response["Content-Range"] = f"bytes */{size}"
         return response
     start, end = bounds if bounds else (0, size - 1)
     length = end - start + 1

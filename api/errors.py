@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -36,6 +37,27 @@ MALFORMED = ("malformed_request", "The request is malformed.")
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def allowed_methods(*methods: str):
+    """For the plain Django views of the API (tiles, exports, basemap): any other method is a 405 in the
+    one error shape with its Allow header (Django's require_GET answered an empty body)."""
+    allow = ", ".join(methods)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                response = JsonResponse(
+                    error_body("method_not_allowed", f"Only {allow} allowed here."), status=405
+                )
+                response["Allow"] = allow
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _flatten(detail) -> dict:

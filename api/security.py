@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from api.requester import client_ip, ip_hash
 from carto.services import lockout
 from carto.services.privacy import keyed_hash
+from config.log_filters import path_for_logs
 
 security_log = logging.getLogger("carto.security")
 
@@ -110,7 +111,9 @@ class SecurityHeadersMiddleware:
             security_event(
                 "access_refused",
                 status=response.status_code,
-                path=request.path[:100] if request.path.startswith(("/api/", "/open311/")) else "-",
+                path=path_for_logs(request.path)[:100]
+                if request.path.startswith(("/api/", "/open311/"))
+                else "-",
                 ip=ip_hash(request)[:16],
             )
         return response

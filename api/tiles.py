@@ -13,9 +13,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 
-from api.errors import error_body
+from api.errors import allowed_methods, error_body
 from api.params import parse_pin_filter
 from carto.errors import DomainError, InvalidInput
 from carto.sql.orientation_tiles import orientation_tile
@@ -93,7 +92,7 @@ def _cached_tile(request, key: str, version: int, build, max_age: int) -> HttpRe
     return HttpResponse(body, content_type=MVT_CONTENT_TYPE, headers=headers)
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def pin_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     """GET /api/tiles/pins/{z}/{x}/{y}.mvt: visible pins (z ≥ 13) or counts per grid cell (z ≤ 12).
@@ -110,7 +109,7 @@ def pin_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     )
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def territory_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     """GET /api/tiles/territories/{z}/{x}/{y}.mvt: layers communes, ept, arrondissements (code, name)."""
@@ -120,7 +119,7 @@ def territory_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     )
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def orientation_tile_view(request, z: str, x: str, y: str) -> HttpResponse:
     """GET /api/tiles/orientation/{z}/{x}/{y}.mvt: layers rail_lines (z ≥ 10), stations (z ≥ 12), qpv (z ≥ 10).

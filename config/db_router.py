@@ -10,13 +10,15 @@ With no DATABASE_REPLICA_URLS there is no replica alias and everything goes to "
 from __future__ import annotations
 
 import random
-import time
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 COOKIE = "carto_primary_until"
+# Signed with its time: a client could otherwise send a far-future value and pin every read it makes to the
+# primary, the one database that takes the writes (the replicas are there to spare it).
+_COOKIE_SALT = "carto.primary-until"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _pinned: ContextVar[bool] = ContextVar("carto_pinned_to_primary", default=False)
@@ -70,17 +72,16 @@ class PrimaryPinningMiddleware:
             _pinned.reset(token)
         if writes and response.status_code < 400:
             seconds = settings.CARTO_READ_YOUR_WRITES_SECONDS
-            response.set_cookie(
-                COOKIE, str(int(time.time()) + seconds), max_age=seconds, httponly=True, samesite="Lax"
-            )
+            response.set_signed_cookie(
+                COOKIE, "1", salt=_COOKIE_SALT, max_age=seconds, httponly=True, samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )  # fmt: skip
         return response
 
     @staticmethod
     def _recently_wrote(request) -> bool:
-        try:
-            return int(request.COOKIES.get(COOKIE, "0")) > time.time()
-        except ValueError:
-            return False
+        max_age = settings.CARTO_READ_YOUR_WRITES_SECONDS
+        return request.get_signed_cookie(COOKIE, default=None, salt=_COOKIE_SALT, max_age=max_age) is not None
 
     @staticmethod
     def _primary_path(path: str) -> bool:

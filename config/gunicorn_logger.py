@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
+from config.log_filters import path_for_logs
+
 
 class AccessFieldsLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
@@ -16,10 +18,11 @@ class AccessFieldsLogger(Logger):
         if isinstance(status, str):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
+        path = environ.get("PATH_INFO")
         return {
             "h": environ.get("REMOTE_ADDR", "-"),
             "m": environ.get("REQUEST_METHOD"),
-            "U": environ.get("PATH_INFO"),
+            "U": path_for_logs(path) if path else path,
             "s": status,
             "b": sent is not None and str(sent) or "-",
             "M": request_time.seconds * 1000 + int(request_time.microseconds / 1000),

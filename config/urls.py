@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from api.views.health import healthz, readyz
+from api.views.photos import photo_file
 
 urlpatterns = [
     # Tried in order: the API (the map's requests) first, its prefix shared with no other pattern.
@@ -13,12 +12,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("open311/v2/", include("api.open311.urls")),
     path("", include("frontend.urls")),
-    # Photos are already stripped of metadata and named at random; in production nginx serves MEDIA_ROOT.
-    re_path(
-        r"^media/(?P<path>photos/[0-9a-f]{32}\.(?:jpg|png|webp))$",
-        serve,
-        {"document_root": settings.MEDIA_ROOT},
-    ),
+    # Photos are already stripped of metadata and named at random; served while their pin is not hidden
+    # (api.views.photos): a proxy in front passes /media/photos/ to the app, it never serves MEDIA_ROOT itself.
+    re_path(r"^media/(?P<path>photos/[0-9a-f]{32}\.(?:jpg|png|webp))$", photo_file),
 ]
 
 handler400 = "api.errors.json_400"

@@ -146,7 +146,9 @@ class ClusterSplitView(APIView):
     def post(self, request, pk: int):
         cluster = get_object_or_404(Cluster, pk=pk)
         data = valid(SplitInput, request.data)
-        pin = get_object_or_404(Pin, pk=data["pin"])
+        # Visible pins only, as for decisions: a hidden or pending one is not a curator's to move, and its
+        # id answered differently from a missing one (an oracle on held pins).
+        pin = get_object_or_404(Pin.objects.visible(), pk=data["pin"])
         new = cluster_split(cluster=cluster, pin=pin, actor=request.user, reason=data["reason"])
         return APIResponse(cluster_detail(new.pk), status=201)
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 
 from django.db.models import F, FloatField, Func
 from django.http import StreamingHttpResponse
-from django.views.decorators.http import require_GET
 
+from api.errors import allowed_methods
 from api.params import parse_bbox, parse_pin_filter
 from api.tiles import json_errors
+from carto.exports.cells import safe_cell
 from carto.geo import API_SRID
 from carto.models import Pin
 
@@ -36,10 +36,6 @@ COLUMNS = [
     "lon",
     "lat",
 ]
-# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Control characters other than tab and newline; removed from every text cell.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class _Coordinate(Func):
@@ -49,22 +45,6 @@ class _Coordinate(Func):
 
     def __init__(self, function: str):
         super().__init__(Func(F("public_location"), API_SRID, function="ST_Transform"), function=function)
-
-
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will show as text: control characters stripped, formulas neutralised.
-
-    The check runs on the final text (after stripping, and past leading spaces): stripping after the
-    check let "\u0001=HYPERLINK(…)" through as a cell starting with "=".
-    """
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        return str(value)
-    value = CONTROL.sub("", value)
-    if value.startswith(FORMULA_START) or value.lstrip(" \t\n").startswith(FORMULA_START):
-        value = "'" + value
-    return value
 
 
 def _rows(request):
@@ -128,7 +108,7 @@ def _geojson_stream(rows):
     yield "]}"
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def pins_csv(request):
     """Visible pins as CSV (UTF-8 with BOM, formula-safe), same filters as the tiles, plus bbox."""
@@ -138,7 +118,7 @@ def pins_csv(request):
     return response
 
 
-@require_GET
+@allowed_methods("GET")
 @json_errors
 def pins_geojson(request):
     """Visible pins as a GeoJSON FeatureCollection (WGS84), streamed."""

@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
+from carto.exports.cells import safe_cell
 from carto.geo import to_api
 from carto.models import Actor
 
@@ -54,11 +55,15 @@ def actor_schema_row(actor: Actor) -> dict[str, str]:
 
 
 def actors_write_csv(actors: Iterable[Actor], handle: TextIO) -> int:
-    """Write actors as schema CSV to `handle`; return the number of rows."""
+    """Write actors as schema CSV to `handle`; return the number of rows.
+
+    Every cell through the one spreadsheet rule (carto.exports.cells): the directory is open data anyone can
+    add a place to, and this file is opened in spreadsheets by the social workers it is for.
+    """
     writer = csv.DictWriter(handle, fieldnames=SCHEMA_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
     for actor in actors:
-        writer.writerow(actor_schema_row(actor))
+        writer.writerow({column: safe_cell(value) for column, value in actor_schema_row(actor).items()})
         count += 1
     return count

@@ -58,10 +58,10 @@ def comment_create(
 
 def _set(comment_id: int, *, actor: User, action: Action, status: str, reason: str) -> Comment:
     reason = clean_reason(reason)
+    require(actor, action)  # first: no comment is read or locked for someone who may not moderate
     comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
     if comment is None:
         raise DomainError("not_found", "Not found.", status=404)
-    require(actor, action)
     old = comment.status
     comment.status = status
     comment.status_reason = reason if status == Comment.Status.HIDDEN else ""

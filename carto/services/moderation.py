@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from carto.errors import DomainError, InvalidInput
 from carto.models import Flag, Pin, PinCluster, StatusChange
-from carto.roles import Action, require, role_label
+from carto.roles import Action, allowed, require, role_label, roles_of
 from carto.services import abuse
 from carto.services.audit import audit
 from carto.services.clustering import cluster_refresh, cluster_unassign
@@ -55,7 +55,11 @@ def clean_reason(reason: str) -> str:
     return reason
 
 
-def _locked_pin(pin_id: int) -> Pin:
+def _locked_pin(pin_id: int, *, actor: User | None = None, action: Action | None = None) -> Pin:
+    """The pin, its row locked. With an `action`, someone whose role never allows it is refused first (401,
+    403): no row is read or locked for them, and an id that exists answers as one that does not."""
+    if action is not None and not allowed(roles_of(actor), action):
+        require(actor, action)
     pin = Pin.objects.select_for_update().filter(pk=pin_id).first()
     if pin is None:
         raise DomainError("not_found", "Not found.", status=404)
@@ -154,7 +158,7 @@ def _flagging_networks(pin: Pin) -> int:
 def pin_hide(*, pin_id: int, actor: User, reason: str) -> Pin:
     """Hide a pin from every public surface; its author still sees it, with the reason."""
     reason = clean_reason(reason)
-    pin = _locked_pin(pin_id)
+    pin = _locked_pin(pin_id, actor=actor, action=Action.PIN_HIDE)
     require(actor, Action.PIN_HIDE, pin)
     old = pin.status
     pin_set_status(
@@ -180,7 +184,7 @@ def _restore_target(pin: Pin) -> str:
 def pin_restore(*, pin_id: int, actor: User, reason: str) -> Pin:
     """Put a hidden or pending pin back on every public surface, in the status it had."""
     reason = clean_reason(reason)
-    pin = _locked_pin(pin_id)
+    pin = _locked_pin(pin_id, actor=actor, action=Action.PIN_RESTORE)
     require(actor, Action.PIN_RESTORE, pin)
     old = pin.status
     to = _restore_target(pin) if old == Pin.Status.HIDDEN else Pin.Status.RECEIVED
@@ -198,7 +202,7 @@ def pin_redact(*, pin_id: int, actor: User, text: str, reason: str) -> Pin:
     """
     reason = clean_reason(reason)
     text = clean_text(text)
-    pin = _locked_pin(pin_id)
+    pin = _locked_pin(pin_id, actor=actor, action=Action.PIN_REDACT)
     require(actor, Action.PIN_REDACT, pin)
     before = len(pin.text)
     pin.text = text

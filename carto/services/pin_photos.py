@@ -14,6 +14,7 @@ from django.db import transaction
 from carto.errors import NotAllowed
 from carto.models import Pin, PinPhoto
 from carto.photos import CleanPhoto, photo_clean, random_photo_name
+from carto.roles import Action, can
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,22 @@ MAX_PHOTOS_PER_PIN = 4
 def photo_url(name: str) -> str:
     """The public URL of a stored photo (its name is random, so it reveals nothing)."""
     return f"{settings.MEDIA_URL}{name}"
+
+
+def photo_may_be_served(*, name: str, user) -> bool:
+    """May the stored file `name` ("photos/….jpg") be sent to `user`?
+
+    Only while a pin names it and that pin is not hidden: a moderator hides a pin for what its photo shows
+    (a face, a name on a door), and its URL, once public, must stop working with it (and the file of a
+    deleted pin before cleanup_media removes it). Moderators still see it, to decide on a restore; a
+    pre-moderated (pending) pin's URL was never published and its author's page shows it.
+    """
+    # By file name: carto_pinphoto.file has no index yet (a scan of the photos table per request; an index
+    # is a migration of carto.models to add).
+    status = PinPhoto.objects.filter(file=name).values_list("pin__status", flat=True).first()
+    if status is None:
+        return False
+    return status != Pin.Status.HIDDEN or can(user, Action.PIN_RESTORE)
 
 
 def photo_discard(name: str) -> None:

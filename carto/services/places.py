@@ -122,11 +122,13 @@ def places_search(*, text: str) -> list[Place]:
     """Up to 10 places matching `text`: exact and prefix matches first, then by similarity; ties go to
     communes and arrondissements, then QPV, then stations, then streets."""
     text = (text or "").strip()
-    if "\x00" in text or not QUERY_MIN_LENGTH <= len(text) <= QUERY_MAX_LENGTH:
+    # A query of punctuation or symbols only ("%%", "--", a bidi mark) folds to an empty search key, which
+    # every name contains: it listed ten arbitrary places after scoring the whole gazetteer (12x a search).
+    if "\x00" in text or not QUERY_MIN_LENGTH <= len(text) <= QUERY_MAX_LENGTH or not normalise(text):
         raise InvalidInput(
             "invalid_query",
-            f"q must be {QUERY_MIN_LENGTH} to {QUERY_MAX_LENGTH} characters",
-            fields={"q": [f"{QUERY_MIN_LENGTH} to {QUERY_MAX_LENGTH} characters"]},
+            f"q must be {QUERY_MIN_LENGTH} to {QUERY_MAX_LENGTH} characters, with a letter or a digit",
+            fields={"q": [f"{QUERY_MIN_LENGTH} to {QUERY_MAX_LENGTH} characters, with a letter or a digit"]},
         )
     rows = search_places(text=expand_abbreviations(text), codes=official_codes(text), limit=MAX_RESULTS)
     return [Place(r.kind, r.code, r.name, _label(r), r.lon, r.lat, r.bbox) for r in rows]

@@ -11,11 +11,13 @@ from django.db import transaction
 
 from carto.errors import DomainError, InvalidInput
 from carto.models import Pin, StatusChange
-from carto.roles import TRANSITIONS, require, role_label
+from carto.roles import TRANSITIONS, allowed, require, role_label, roles_of
 from carto.services.audit import audit
 from carto.services.moderation import REASON_MAX_LENGTH, pin_set_status
 
 NAME_MAX_LENGTH = 150
+# Every action of the workflow, in a fixed order (the first names the refusal of someone who has none).
+_WORKFLOW_ACTIONS = sorted(set(TRANSITIONS.values()))
 
 
 def _clean_note(note: str, *, required: bool) -> str:
@@ -40,6 +42,11 @@ def pin_transition(
     *, pin_id: int, actor: User | None, to: str, note: str = "", show_name: bool = False
 ) -> Pin:
     """Move a visible pin one step along the workflow, as the actor's role allows."""
+    roles = roles_of(actor)
+    if not any(allowed(roles, action) for action in _WORKFLOW_ACTIONS):
+        # No step is theirs: 401 or 403 before any pin is read, so an anonymous request neither locks a
+        # pin's row nor learns from a 404 or a 409 what the pin is.
+        require(actor, _WORKFLOW_ACTIONS[0])
     pin = Pin.objects.select_for_update().filter(pk=pin_id).first()
     if pin is None or not pin.is_visible:
         raise DomainError("not_found", "This pin does not exist or is not public.", status=404)

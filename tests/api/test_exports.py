@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from api.views.exports import safe_cell
+from carto.exports.cells import NUMBER, safe_cell
 from carto.geo import to_api
 from tests.factories import BELLEVILLE, BONDY, make_pin
 
@@ -55,7 +55,9 @@ def test_the_csv_holds_visible_pins_with_public_fields_and_public_location(clien
     "text,expected",
     [
         ('=HYPERLINK("http://evil.example","clic")', '\'=HYPERLINK("http://evil.example","clic")'),
-        ("+33 6 12 34 56 78", "'+33 6 12 34 56 78"),
+        # A number (a phone number) names no function, cell or program: kept as written (carto.exports.cells).
+        ("+33 6 12 34 56 78", "+33 6 12 34 56 78"),
+        ("+33 6 12 34 56 78 appelez-moi", "'+33 6 12 34 56 78 appelez-moi"),
         ("-1 banc cassé", "'-1 banc cassé"),
         ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
         ("Sonnette\x07 cassée\x1b", "Sonnette cassée"),
@@ -125,6 +127,8 @@ PREFIXES = [chr(c) for c in range(128)] + [
 def test_no_prefix_lets_a_formula_through_in_any_text_cell(prefix):
     for formula in ('=HYPERLINK("http://evil.example","x")', "+1", "-1", "@SUM(A1)"):
         cell = safe_cell(prefix + formula)
+        if NUMBER.fullmatch(cell):  # "+1", "-1": a number, which a spreadsheet may compute but never runs
+            continue
         assert not cell.startswith(FORMULA_TRIGGERS), repr(cell)
         assert not cell.lstrip(" \t\n").startswith(FORMULA_TRIGGERS) or cell.startswith("'"), repr(cell)
 
