@@ -193,7 +193,8 @@ class PinPhoto(models.Model):
     """A photo attached to a pin: re-encoded without any metadata, stored under a random name."""
 
     pin = models.ForeignKey(Pin, on_delete=models.CASCADE, related_name="photos")
-    file = models.FileField(upload_to="photos/", max_length=200)
+    # Indexed: every request for a photo file asks whether a visible pin still names it (pin_photos).
+    file = models.FileField(upload_to="photos/", max_length=200, db_index=True)
     content_type = models.CharField(max_length=20)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

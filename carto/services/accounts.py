@@ -18,6 +18,7 @@ from django.utils import timezone
 from carto.errors import DomainError, InvalidInput
 from carto.geo import to_api
 from carto.models import Pin, Support, UsedLink
+from carto.services.clustering import cluster_unassign
 from carto.stats.map_version import map_version_bump
 
 EXPORT_SALT = "carto.account-export"
@@ -132,6 +133,9 @@ def account_delete(user: User, *, pins: PinChoice = "anonymise") -> DeletionSumm
         for pin in own.select_related(None).order_by("id"):
             if pin.is_visible:
                 map_version_bump()  # the aggregates follow the deleted row (a trigger)
+                # Its cluster's label, counts and places are recomputed without it, as for a hidden pin: the
+                # label may be this very text.
+                cluster_unassign(pin)
             pin.delete()
             deleted += 1
     else:

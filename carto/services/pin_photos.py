@@ -34,8 +34,7 @@ def photo_may_be_served(*, name: str, user) -> bool:
     deleted pin before cleanup_media removes it). Moderators still see it, to decide on a restore; a
     pre-moderated (pending) pin's URL was never published and its author's page shows it.
     """
-    # By file name: carto_pinphoto.file has no index yet (a scan of the photos table per request; an index
-    # is a migration of carto.models to add).
+    # By file name (indexed, migration 0021).
     status = PinPhoto.objects.filter(file=name).values_list("pin__status", flat=True).first()
     if status is None:
         return False

@@ -11,10 +11,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from carto.models import Pin, Support
+from carto.models import Pin, PinCluster, Support
 from carto.services.accounts import EXPORT_SALT, account_delete, retention_purge
 from carto.services.supports import pin_support
 from tests.factories import BELLEVILLE, BONDY, make_pin
+from tests.jobs import run_queued_jobs
 
 PASSWORD = "correct horse battery staple"
 
@@ -95,6 +96,20 @@ def test_delete_with_delete_removes_the_pins_and_supports(client, resident, aida
     assert not Support.objects.exists()
     other.refresh_from_db()
     assert other.support_count == 0
+
+
+def test_a_deleted_pin_leaves_no_text_count_or_place_in_its_cluster(client, resident, aidant):
+    mine = make_pin(*BELLEVILLE, author=resident, text="Pas d'imprimante pour mes papiers CAF, Mme Diallo au 3e")
+    theirs = make_pin(*BONDY, author=aidant, text="Nulle part pour imprimer mes papiers de la CAF")
+    run_queued_jobs()
+    cluster = PinCluster.objects.get(pin=mine).cluster
+    assert PinCluster.objects.get(pin=theirs).cluster == cluster, "the same need: one cluster"
+    client.force_login(resident)
+    assert client.post("/api/account/delete/", {"password": PASSWORD, "pins": "delete"}).status_code == 200
+    cluster.refresh_from_db()
+    assert (cluster.pin_count, cluster.territory_count, cluster.label) == (1, 1, theirs.text)
+    body = client.get(f"/api/clusters/{cluster.pk}/").content.decode()
+    assert "Diallo" not in body and mine.commune.name not in body
 
 
 @pytest.mark.parametrize(
