@@ -26,12 +26,12 @@ TOP_NEEDS = 5
 ARRONDISSEMENT_MIN_SHARE = 0.05
 
 # One statement: the QPV's visible pins grouped by cluster (the pin index on qpv_id), its top `limit`, then
-# each one's visible pins anywhere (the pin_cluster_members index) counted by other QPV and other commune.
-# The theme shown is the most frequent among the pins here (mode() takes the first slug on a tie).
-# Its cost grows with the size of the top clusters (every visible pin of each is read once), not with the
-# Métropole's: on the bench databases, whose ~28 clusters are giant (3,700 and 35,000 pins each, the worst
-# case), the largest QPV (QN09328M) took 137 ms at 100 k pins and 1.8 s at 1 M; clusters of a few hundred pins
-# cost a few ms each. An index on carto_pin (id) INCLUDE (qpv_id, commune_id, status) would make it index-only.
+# each one's spread from the clusters' territory rows (carto_clusterterritory: a row per territory holding a
+# visible pin of the cluster, kept by the clustering as pins join, leave, hide or go): its cost grows with the
+# number of places a need is voiced, not with its pins: the whole sheet of the largest QPV (QN09328M) takes
+# 12 ms at 100 k pins and 72 ms at 1 M on the bench databases (~28 giant clusters of 3,700 to 35,000 pins),
+# where reading every pin of each top cluster took 137 ms and 1.8 s for this statement alone. The theme shown is the most frequent among the pins here
+# (mode() takes the first slug on a tie).
 _NEEDS_SQL = """
 WITH here AS (
   SELECT pc.cluster_id, count(*) AS pins, coalesce(sum(p.support_count), 0) AS supports,
@@ -45,12 +45,12 @@ WITH here AS (
   LIMIT %(limit)s
 )
 SELECT h.cluster_id, c.label, h.theme, h.pins, h.supports,
-       count(DISTINCT o.qpv_id) FILTER (WHERE o.qpv_id <> %(qpv)s) AS other_qpv,
-       count(DISTINCT o.commune_id) FILTER (WHERE o.commune_id <> ALL(%(communes)s::int[])) AS other_communes
+       count(*) FILTER (WHERE t.kind = 'qpv' AND t.id <> %(qpv)s) AS other_qpv,
+       count(*) FILTER (WHERE t.kind = 'commune' AND t.id <> ALL(%(communes)s::int[])) AS other_communes
 FROM here h
 JOIN carto_cluster c ON c.id = h.cluster_id
-JOIN carto_pincluster oc ON oc.cluster_id = h.cluster_id
-JOIN carto_pin o ON o.id = oc.pin_id AND o.status = ANY(%(visible)s)
+LEFT JOIN carto_clusterterritory ct ON ct.cluster_id = h.cluster_id AND ct.pin_count > 0
+LEFT JOIN carto_territory t ON t.id = ct.territory_id
 GROUP BY h.cluster_id, c.label, h.theme, h.pins, h.supports
 ORDER BY h.pins + h.supports DESC, h.pins DESC, h.cluster_id
 """

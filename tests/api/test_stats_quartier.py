@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from carto.models import Pin
+from carto.services.moderation import pin_set_status
 from carto.services.supports import pin_support
 from tests.api.test_stats import QueryLog
 from tests.api.test_stats_needs import PHONE, PRINTING, cluster_of, voiced
@@ -57,8 +58,9 @@ def test_pins_that_are_not_visible_count_nowhere_neither_here_nor_elsewhere(clie
     printing = voiced(BELLEVILLE, 5, PRINTING)
     held = voiced(BELLEVILLE, 1, PRINTING) + voiced(FRANC_MOISIN, 1, PRINTING) + voiced(BONDY, 1, PRINTING)
     assert {cluster_of(p) for p in held} == {cluster_of(printing[0])}
-    Pin.objects.filter(pk=held[0].pk).update(status=Pin.Status.PENDING)
-    Pin.objects.filter(pk__in=[p.pk for p in held[1:]]).update(status=Pin.Status.HIDDEN)
+    # Through the service every path takes (moderation, reports, pre-moderation): clusters follow the status.
+    for pin, status in zip(held, [Pin.Status.PENDING, Pin.Status.HIDDEN, Pin.Status.HIDDEN], strict=True):
+        pin_set_status(pin=pin, to=status, reason="test", actor=None, role="moderation", public=False)
 
     body = client.get(URL.format(GRAND_BELLEVILLE)).json()
     assert body["pins"] == 5
