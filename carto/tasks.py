@@ -84,7 +84,9 @@ def recluster_soon() -> bool:
     if pins > settings.CARTO_RECLUSTER_AUTO_MAX_PINS:
         return False
     try:
-        with transaction.atomic():  # a savepoint inside a caller's transaction: a refused defer leaves it usable
+        with (
+            transaction.atomic()
+        ):  # a savepoint inside a caller's transaction: a refused defer leaves it usable
             recluster.configure(schedule_in={"seconds": after}).defer()
     except AlreadyEnqueued:
         return False

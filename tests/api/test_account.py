@@ -99,7 +99,9 @@ def test_delete_with_delete_removes_the_pins_and_supports(client, resident, aida
 
 
 def test_a_deleted_pin_leaves_no_text_count_or_place_in_its_cluster(client, resident, aidant):
-    mine = make_pin(*BELLEVILLE, author=resident, text="Pas d'imprimante pour mes papiers CAF, Mme Diallo au 3e")
+    mine = make_pin(
+        *BELLEVILLE, author=resident, text="Pas d'imprimante pour mes papiers CAF, Mme Diallo au 3e"
+    )
     theirs = make_pin(*BONDY, author=aidant, text="Nulle part pour imprimer mes papiers de la CAF")
     run_queued_jobs()
     cluster = PinCluster.objects.get(pin=mine).cluster
