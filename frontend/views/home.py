@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -12,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from carto.roles import Action, can
 from frontend.modules import module_graph
 from frontend.pictograms import sprite
+from frontend.static_version import static_version
 
 
 def home(request):
@@ -33,11 +36,16 @@ def home(request):
 
 @never_cache
 def service_worker(request):
-    """static/sw.js served at /sw.js: a worker only controls pages under its own path, and we want all of `/`."""
+    """static/sw.js served at /sw.js: a worker only controls pages under its own path, and we want all of `/`.
+
+    Its cache name carries the content hash of our static files (static_version), so a change to any of them
+    is a new worker for every returning phone.
+    """
     path = finders.find("sw.js")
     if not path:
         raise Http404("sw.js")
-    response = FileResponse(open(path, "rb"), content_type="application/javascript")  # noqa: SIM115 (closed by Django)
+    script = Path(path).read_text("utf-8").replace("__VERSION__", static_version(), 1)
+    response = HttpResponse(script, content_type="application/javascript")
     response["Service-Worker-Allowed"] = "/"
     return response
 
