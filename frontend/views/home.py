@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from carto.roles import Action, can
+from frontend import words
 from frontend.modules import module_graph
 from frontend.pictograms import sprite
 from frontend.static_version import static_version
@@ -21,10 +22,14 @@ def home(request):
     """The resident's page: the metropolitan map and the pin flow (aidant mode for signed-in aidants)."""
     user = request.user
     is_aidant = user.is_authenticated and can(user, Action.PIN_CREATE_MEDIATED)
+    language = words.page_language()
     return render(
         request,
         "frontend/home.html",
         {
+            "page_lang": language,
+            "page_dir": "rtl" if language in words.RTL else "ltr",
+            "catalogue": f"frontend/i18n/{language}.json",
             "basemap_url": settings.CARTO_BASEMAP_URL,
             "basemap_pmtiles": reverse("basemap") if settings.CARTO_BASEMAP_PMTILES else "",
             "is_aidant": is_aidant,

@@ -1,0 +1,53 @@
+"""The first paint already speaks the resident's language: the server writes the page's words, and the page asks
+for its catalogue and its themes with its modules, not once its scripts have run."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize(
+    ("locale", "add", "direction", "title"),
+    [("fr-FR", "Ajouter", "ltr", "carto — Grand Paris"), ("ar", "أضف", "rtl", "كارتو — باريس الكبرى")],
+)
+def test_before_any_script_runs_the_page_reads_in_the_phones_language(phone, locale, add, direction, title):
+    # A slow network delivers the HTML seconds before the modules: what it shows then is what is painted.
+    page = phone(locale=locale, java_script_enabled=False).new_page()
+    page.goto("/")
+    assert page.locator("#add").inner_text().strip() == add
+    assert page.locator("html").get_attribute("dir") == direction
+    assert page.title() == title
+    assert page.locator('[data-step="what"] .kind[data-kind="need"]').text_content().strip() != ""
+    assert page.locator("#place-search").get_attribute("placeholder") != ""
+
+
+def test_the_catalogue_and_the_themes_are_asked_for_by_the_page_itself_once(phone):
+    page = phone(locale="zh-CN").new_page()
+    page.goto("/")
+    page.locator('html[lang="zh"] #add').wait_for()
+    page.wait_for_function("() => document.querySelector('#add').textContent.includes('添加')")
+    page.locator("#add").tap()
+    page.locator('[data-step="where"] [data-action="next"]').tap()
+    page.locator('.theme[data-theme="logement"]').wait_for()
+    fetched = page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".filter((r) => /\\/i18n\\/\\w+\\.json|\\/api\\/themes\\//.test(r.name))"
+        ".map((r) => [new URL(r.name).pathname, r.initiatorType])"
+    )
+    # Started by the HTML's <link rel=preload> (initiator "link"), in parallel with the modules, and used by
+    # the scripts (no second request).
+    assert sorted(fetched) == [["/api/themes/", "link"], ["/static/frontend/i18n/zh.json", "link"]]
+
+
+def test_a_language_chosen_on_the_phone_is_the_one_the_server_writes_next_time(phone):
+    context = phone(locale="fr-FR")
+    page = context.new_page()
+    page.goto("/")
+    page.wait_for_function("() => document.querySelector('#add').textContent.includes('Ajouter')")
+    page.locator("#lang").select_option("en")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    html = page.request.get("/").text()  # the phone's next visit, its cookies with it
+    assert '<span data-i18n="nav.add">Add</span>' in html
+    assert '<html lang="en" dir="ltr">' in html
