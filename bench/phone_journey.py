@@ -26,7 +26,8 @@ here) on the same profile: its first paint is what this network costs at the lea
 
 Bytes are what Chromium counts on the wire (headers and encoded bodies, Playwright's request sizes) for
 every request of the context, MapLibre's workers included; answers a service worker gave from its cache
-cost nothing, its own fetches are counted. Network emulation is set on the page's target: dedicated workers
+cost nothing, its own fetches are counted (but not, as in bench/page_load.py, its bodiless re-reads of files
+the HTTP cache already holds). Network emulation is set on the page's target: dedicated workers
 (MapLibre's tiles) follow it, the service worker's own fetches are not slowed (their bytes are counted).
 """
 
@@ -168,8 +169,9 @@ class Traffic:
     def mark(self) -> int:
         return len(self.finished)
 
-    def rows(self, since: int = 0) -> list[tuple[str, int, int, str, bool]]:
-        """(kind, bytes down, bytes up, URL, from the service worker's cache) of the requests since a mark."""
+    def rows(self, since: int = 0) -> list[tuple[str, int, int, str, bool, bool]]:
+        """(kind, bytes down, bytes up, URL, answered from the service worker's cache, made by the service
+        worker) of the requests since a mark."""
         rows = []
         for request in self.finished[since:]:
             response = request.response()
@@ -180,18 +182,21 @@ class Traffic:
             except Exception:  # noqa: BLE001, S112 (a request Chromium forgot: nothing to count)
                 continue
             cached = response.from_service_worker
+            if request.service_worker is not None and sizes["responseBodySize"] <= 0:
+                continue  # the precache re-reading the HTTP cache (what the page just downloaded): no traffic
             down = 0 if cached else sizes["responseHeadersSize"] + max(0, sizes["responseBodySize"])
             up = sizes["requestHeadersSize"] + sizes["requestBodySize"] if not cached else 0
-            rows.append((kind_of(request), down, up, request.url, cached))
+            rows.append((kind_of(request), down, up, request.url, cached, request.service_worker is not None))
         return rows
 
 
 def by_kind(rows: list) -> dict[str, float]:
     """KB down per kind, and the total."""
     kb = {k: 0.0 for k in KINDS}
-    for kind, down, _, _, _ in rows:
+    for kind, down, _, _, _, _ in rows:
         kb[kind] += down / 1024
     kb["total"] = sum(kb[k] for k in KINDS)
+    kb["by the service worker"] = sum(row[1] for row in rows if row[5]) / 1024
     return kb
 
 
@@ -266,6 +271,9 @@ def visit(browser, base: str, network: dict | None) -> dict:
         page.goto("/", wait_until="commit", timeout=TIMEOUT_MS)
         screen = wait_mark(page, "screen")
         mapped = wait_mark(page, "map")
+        if network is not None:  # the first visit's bytes include the service worker's precache
+            page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+            page.wait_for_timeout(500)
         first_rows = traffic.rows()
         result = {
             "paint": page.evaluate(FIRST_PAINT),
@@ -327,8 +335,7 @@ def visit(browser, base: str, network: dict | None) -> dict:
             "state": offline_send["state"],
             "back_ms": (time.monotonic() - back) * 1000 if arrived else float("nan"),
             "pins": arrived,
-            "posts": sum(r[3].endswith("/api/pins/") for r in traffic.rows(since))
-            + sum(r.url.endswith("/api/pins/") for r in traffic.failed),
+            "posts": sum(r[3].endswith("/api/pins/") for r in traffic.rows(since)),  # answered ones
         }
         page.close()
 
@@ -445,10 +452,11 @@ def main() -> None:
     if args.requests:
         for name in ("first_listing", "repeat_listing"):
             print(f"\n{name.split('_')[0]} visit of the last run, by size\n{'KB':>8}  kind      URL")
-            for kind, down, _, url, cached in sorted(slow[-1][name], key=lambda r: -r[1]):
-                print(
-                    f"{down / 1024:8.1f}  {kind:<8}  {url.removeprefix(base)}{'  (service worker)' if cached else ''}"
+            for kind, down, _, url, cached, by_sw in sorted(slow[-1][name], key=lambda r: -r[1]):
+                note = (
+                    "  (from the service worker)" if cached else "  (by the service worker)" if by_sw else ""
                 )
+                print(f"{down / 1024:8.1f}  {kind:<8}  {url.removeprefix(base)}{note}")
     report(slow, fast, bare, args.runs)
 
 
@@ -457,15 +465,18 @@ def report(slow: list[dict], fast: list[dict], bare: list[dict], runs: int) -> N
         return statistics.median(get(r) for r in rows)
 
     print(f"\nmedians of {runs} runs; 360×740, slow 3G 400 kbit/s each way, 400 ms RTT, CPU ×{CPU_SLOWDOWN}")
-    print(f"{'KB on the wire':<16}{'first':>9}{'repeat':>9}{'repeat/first':>14}{'unthrottled first':>19}")
-    for kind in [*KINDS, "total"]:
+    print(
+        "first visit: until the map is usable and the service worker installed; return: until the map is usable"
+    )
+    print(f"{'KB on the wire':<22}{'first':>9}{'repeat':>9}{'repeat/first':>14}{'unthrottled first':>19}")
+    for kind in [*KINDS, "total", "by the service worker"]:
         first, repeat = (
             med(slow, lambda r, k=kind: r["first"][k]),
             med(slow, lambda r, k=kind: r["repeat"][k]),
         )
         ratio = f"{repeat / first:.2f}" if first else "-"
         print(
-            f"{kind:<16}{first:>9.1f}{repeat:>9.1f}{ratio:>14}{med(fast, lambda r, k=kind: r['first'][k]):>19.1f}"
+            f"{kind:<22}{first:>9.1f}{repeat:>9.1f}{ratio:>14}{med(fast, lambda r, k=kind: r['first'][k]):>19.1f}"
         )
     bare_paint, bare_kb = med(bare, lambda r: r["paint"]), med(bare, lambda r: r["kb"])
     print(
