@@ -11,6 +11,9 @@ const NETWORK_WAIT_MS = 3000;
 const PICTOS = ["participer-informer", "need", "proposal"];
 const MODULES = ["app", "api", "card", "flow", "i18n", "lazymap", "load_maplibre", "map", "mypins", "places", "queue",
   "themes"];
+const LANGUAGES = ["fr", "en", "ar", "zh"];
+const asked = new URL(location.href).searchParams.get("lang");
+const LANGUAGE = LANGUAGES.includes(asked) ? asked : "fr";
 const SHELL = [
   "/",
   "/api/themes/",
@@ -18,7 +21,9 @@ const SHELL = [
   "/static/vendor/maplibre-gl/maplibre-gl.js",
   "/static/vendor/maplibre-gl/maplibre-gl.css",
   ...MODULES.map((m) => `/static/frontend/${m}.js`),
-  ...["fr", "en", "ar", "zh"].map((l) => `/static/frontend/i18n/${l}.json`),
+  // The words of the page's language only (its registration says which, app.js): the three others would cost
+  // a resident ~18 KB of a small data plan for nothing; a language chosen later is kept when first used.
+  `/static/frontend/i18n/${LANGUAGE}.json`,
   ...PICTOS.map((p) => `/static/pictograms/${p}.svg`),
 ];
 // Map data worth keeping for an offline visit (the outlines; pins come back with the network).
@@ -45,9 +50,21 @@ self.addEventListener("fetch", (event) => {
   } else if (NETWORK_FIRST.some((p) => p !== "/" && url.pathname.startsWith(p))) {
     event.respondWith(networkFirst(request));
   } else if (url.pathname.startsWith("/static/")) {
-    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit || fetch(request)));
+    event.respondWith(cacheFirst(request));
   }
 });
+
+// A static file not precached (another language's words, the street basemap's reader) is kept once fetched.
+async function cacheFirst(request) {
+  const hit = await caches.match(request, { ignoreVary: true });
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok && response.status === 200) {
+    const cache = await caches.open(VERSION);
+    await cache.put(request, response.clone());
+  }
+  return response;
+}
 
 async function networkFirst(request, key) {
   const cache = await caches.open(VERSION);

@@ -201,3 +201,35 @@ def test_the_service_worker_is_renewed_whenever_a_static_file_changes(tmp_path, 
 
     script = client.get("/sw.js").content.decode()
     assert f'const VERSION = "carto-{static_version()}";' in script
+
+
+# Which of the four catalogues the service worker's cache holds.
+CACHED_CATALOGUES = """async () => {
+  const kept = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const lang of ["fr", "en", "ar", "zh"]) {
+      if (await cache.match(`/static/frontend/i18n/${lang}.json`)) kept.push(lang);
+    }
+  }
+  return kept.sort();
+}"""
+
+
+def test_the_offline_copy_keeps_the_residents_words_only_then_a_language_chosen_later(phone):
+    context = phone(locale="fr-FR")
+    page = context.new_page()
+    page.goto("/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    # The other three languages' words are not downloaded for a resident who reads French.
+    assert page.evaluate(CACHED_CATALOGUES) == ["fr"]
+
+    page.locator("#lang").select_option("ar")
+    page.wait_for_function("() => document.documentElement.dir === 'rtl'")
+    page.wait_for_function(f"({CACHED_CATALOGUES})().then((kept) => kept.includes('ar'))")
+
+    context.set_offline(True)  # the language chosen online is there offline
+    page.reload()
+    page.wait_for_function("() => document.querySelector('#add').textContent.includes('أضف')")
+    assert page.locator("html").get_attribute("dir") == "rtl"
