@@ -233,3 +233,35 @@ def test_the_offline_copy_keeps_the_residents_words_only_then_a_language_chosen_
     page.reload()
     page.wait_for_function("() => document.querySelector('#add').textContent.includes('أضف')")
     assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+@pytest.mark.parametrize(("locale", "sending"), [("fr-FR", "Envoi…"), ("ar", "جارٍ الإرسال…")])
+def test_while_the_server_is_awaited_the_send_button_says_sending_and_takes_no_second_tap(
+    browser, server, committed_db, locale, sending
+):
+    context = browser.new_context(**PHONE, locale=locale, base_url=server.url)
+    maplibre = HeldBack(context)
+    try:
+        page = context.new_page()
+        held = []
+        page.route(
+            "**/api/pins/",
+            lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+        )
+        page.goto("/", wait_until="domcontentloaded")
+        to_words_step(page, "Les poubelles débordent")
+        send = page.locator('[data-step="words"] [data-action="send"]')
+        send.tap()
+        while not held:  # the slow network: the POST has left, no answer yet
+            page.wait_for_timeout(100)
+        assert send.get_attribute("aria-busy") == "true"
+        assert send.is_disabled()
+        assert send.inner_text().strip() == sending
+
+        held.pop().continue_()
+        page.wait_for_selector('#done-status[data-state="sent"]')
+        assert Pin.objects.filter(text="Les poubelles débordent").count() == 1
+        assert send.get_attribute("aria-busy") is None
+    finally:
+        maplibre.release()
+        context.close()

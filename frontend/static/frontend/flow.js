@@ -184,11 +184,29 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       const problem = readWords();
       $("#words-error").textContent = problem;
       if (problem) return aidant && $("#consent").focus();
-      if (await showSimilar()) return;
-      return submit();
+      const button = e.target.closest("[data-action]");
+      if (await busy(button, showSimilar)) return;
+      return busy(button, submit);
     }
-    if (action === "send-anyway") return submit();
+    if (action === "send-anyway") return busy(e.target.closest("[data-action]"), submit);
   });
+
+  // While the similar pins or the server are awaited (seconds on a slow network), the button says so, in the
+  // resident's language, and a second tap does nothing.
+  async function busy(button, work) {
+    const words = button.querySelector("[data-i18n]");
+    const key = words.dataset.i18n;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    relabel(button, "nav.sending");
+    try {
+      return await work();
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      relabel(button, key);
+    }
+  }
 
   // --- similar first -----------------------------------------------------------------------------------
   // Twins nearby to support instead, and the cluster of the same need anywhere in the Métropole: the step
