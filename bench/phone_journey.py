@@ -331,6 +331,7 @@ def visit(browser, base: str, network: dict | None) -> dict:
         while not Pin.objects.filter(text=text).exists() and time.monotonic() < deadline:
             page.wait_for_timeout(100)
         arrived = Pin.objects.filter(text=text).count()
+        page.wait_for_timeout(1000)  # the answer's last bytes, after the server's commit
         result["drop"] = {
             "state": offline_send["state"],
             "back_ms": (time.monotonic() - back) * 1000 if arrived else float("nan"),
