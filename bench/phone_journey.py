@@ -277,7 +277,8 @@ def visit(browser, base: str, network: dict | None) -> dict:
         first_rows = traffic.rows()
         result = {
             "paint": page.evaluate(FIRST_PAINT),
-            "add": page.evaluate("() => window.__journey.add"),
+            # Tappable in the DOM is not yet on screen: the pill is usable from the first paint on.
+            "add": max(page.evaluate("() => window.__journey.add"), page.evaluate(FIRST_PAINT)),
             "screen": screen,
             "map": mapped,
             "first": by_kind(first_rows),
@@ -331,10 +332,11 @@ def visit(browser, base: str, network: dict | None) -> dict:
         while not Pin.objects.filter(text=text).exists() and time.monotonic() < deadline:
             page.wait_for_timeout(100)
         arrived = Pin.objects.filter(text=text).count()
+        back_ms = (time.monotonic() - back) * 1000 if arrived else float("nan")
         page.wait_for_timeout(1000)  # the answer's last bytes, after the server's commit
         result["drop"] = {
             "state": offline_send["state"],
-            "back_ms": (time.monotonic() - back) * 1000 if arrived else float("nan"),
+            "back_ms": back_ms,
             "pins": arrived,
             "posts": sum(r[3].endswith("/api/pins/") for r in traffic.rows(since)),  # answered ones
         }
