@@ -3,11 +3,14 @@ for its catalogue and its themes with its modules, not once its scripts have run
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-pytestmark = pytest.mark.browser
+from frontend import words
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("locale", "add", "direction", "title"),
     [("fr-FR", "Ajouter", "ltr", "carto — Grand Paris"), ("ar", "أضف", "rtl", "كارتو — باريس الكبرى")],
@@ -23,6 +26,7 @@ def test_before_any_script_runs_the_page_reads_in_the_phones_language(phone, loc
     assert page.locator("#place-search").get_attribute("placeholder") != ""
 
 
+@pytest.mark.browser
 def test_the_catalogue_and_the_themes_are_asked_for_by_the_page_itself_once(phone):
     page = phone(locale="zh-CN").new_page()
     page.goto("/")
@@ -41,6 +45,7 @@ def test_the_catalogue_and_the_themes_are_asked_for_by_the_page_itself_once(phon
     assert sorted(fetched) == [["/api/themes/", "link"], ["/static/frontend/i18n/zh.json", "link"]]
 
 
+@pytest.mark.browser
 def test_a_language_chosen_on_the_phone_is_the_one_the_server_writes_next_time(phone):
     context = phone(locale="fr-FR")
     page = context.new_page()
@@ -51,3 +56,12 @@ def test_a_language_chosen_on_the_phone_is_the_one_the_server_writes_next_time(p
     html = page.request.get("/").text()  # the phone's next visit, its cookies with it
     assert '<span data-i18n="nav.add">Add</span>' in html
     assert '<html lang="en" dir="ltr">' in html
+
+
+def test_the_server_and_i18n_js_know_the_same_languages_and_the_same_right_to_left_ones():
+    script = (words.CATALOGUES.parent / "i18n.js").read_text("utf-8")
+    languages = re.search(r"export const LANGUAGES = \[([^\]]*)\]", script)[1]
+    rtl = re.search(r"const RTL = new Set\(\[([^\]]*)\]\)", script)[1]
+    assert tuple(re.findall(r'"(\w+)"', languages)) == words.LANGUAGES
+    assert set(re.findall(r'"(\w+)"', rtl)) == words.RTL
+    assert {path.stem for path in words.CATALOGUES.glob("*.json")} == set(words.LANGUAGES)
