@@ -65,3 +65,22 @@ def test_the_server_and_i18n_js_know_the_same_languages_and_the_same_right_to_le
     assert tuple(re.findall(r'"(\w+)"', languages)) == words.LANGUAGES
     assert set(re.findall(r'"(\w+)"', rtl)) == words.RTL
     assert {path.stem for path in words.CATALOGUES.glob("*.json")} == set(words.LANGUAGES)
+
+
+def test_a_returning_phone_gets_the_same_page_as_a_304_and_another_language_afresh(client, db):
+    first = client.get("/", HTTP_ACCEPT_LANGUAGE="fr", HTTP_ACCEPT_ENCODING="gzip")
+    assert first.status_code == 200
+    etag = first["ETag"]  # weak once gzipped: W/"…"
+    again = client.get("/", HTTP_ACCEPT_LANGUAGE="fr", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, again.content) == (304, b"")
+    arabic = client.get("/", HTTP_ACCEPT_LANGUAGE="ar", HTTP_IF_NONE_MATCH=etag)
+    assert arabic.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in arabic.content.decode()
+
+
+def test_a_signed_in_aidants_page_carries_no_etag(client, aidant):
+    client.force_login(aidant)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "ETag" not in response
+    assert response["Cache-Control"] == "no-store"
