@@ -244,7 +244,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve static files straight from the app folders and node_modules when collectstatic has not run
-# (make run); production runs collectstatic and gets compressed, cache-busted files.
+# (make run); production runs collectstatic and gets gzip-precompressed files. Their names carry no content
+# hash (the modules import each other and the catalogues by plain names), so browsers keep them whitenoise's
+# 60 s; a returning phone reads them from its service worker, whose cache is named by their content hash
+# (frontend/static_version.py), so it never keeps an old one.
 WHITENOISE_USE_FINDERS = env.bool("CARTO_STATIC_FINDERS", default=True)
 MEDIA_ROOT = Path(env.str("CARTO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"

@@ -174,7 +174,8 @@ def test_the_page_its_scripts_styles_and_json_come_gzipped_as_under_make_run(bro
         page.goto("/")
         page.wait_for_function("() => window.cartoMap !== undefined")
         page.evaluate(MAP_IDLE)
-        kinds = {"document", "script", "stylesheet", "fetch"}
+        # "other": the catalogue and the themes, asked for by the page's <link rel="preload">.
+        kinds = {"document", "script", "stylesheet", "fetch", "other"}
         checked = {}
         for response in answers:
             if not response.url.startswith(make_run_server) or response.request.resource_type not in kinds:

@@ -17,8 +17,29 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-// Returns {status, body, headers}; throws only on network failure (the caller decides whether to queue).
-export async function request(url, { method = "GET", json, form, signal } = {}) {
+// A stalled connection (a phone between two cells) can hang a request for minutes without an error: every
+// request gives up after its timeout, as if the network had failed, so the page moves on (a pin waits in the
+// queue, which retries it with back-off; its client_uuid makes a replay of an answered POST harmless).
+const TIMEOUT_MS = 30000;
+const WRITE_TIMEOUT_MS = 15000; // a pin without photo is ~1 KB: a few round trips even on a slow network
+const UPLOAD_BYTES_PER_MS = 8; // 64 kbit/s, an EDGE uplink: a photo's extra time before giving up
+
+// Returns {status, body, headers}; throws only on network failure or timeout (the caller decides whether to queue).
+export async function request(url, { method = "GET", json, form, signal, timeout = TIMEOUT_MS } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  if (signal) {
+    if (signal.aborted) controller.abort();
+    signal.addEventListener("abort", () => controller.abort());
+  }
+  try {
+    return await send(url, { method, json, form, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function send(url, { method, json, form, signal }) {
   const headers = { "X-Device-Token": deviceToken(), Accept: "application/json" };
   let body;
   if (json !== undefined) {
@@ -32,7 +53,8 @@ export async function request(url, { method = "GET", json, form, signal } = {}) 
   let data = null;
   try {
     data = await response.json();
-  } catch {
+  } catch (error) {
+    if (signal.aborted) throw error; // the body stalled: a network failure, not an empty answer
     data = null;
   }
   return { status: response.status, body: data, headers: response.headers };
@@ -65,12 +87,13 @@ export function postPin(pin) {
   };
   if (!pin.photo) {
     if (pin.mediated) fields.mediated = pin.mediated;
-    return request("/api/pins/", { method: "POST", json: fields });
+    return request("/api/pins/", { method: "POST", json: fields, timeout: WRITE_TIMEOUT_MS });
   }
   const form = new FormData();
   for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
   // The pins API reads nested objects of a multipart form as JSON text (api/serializers/pins.py).
   if (pin.mediated) form.append("mediated", JSON.stringify(pin.mediated));
   form.append("photo", pin.photo, pin.photoName || "photo.jpg");
-  return request("/api/pins/", { method: "POST", form });
+  const timeout = WRITE_TIMEOUT_MS + pin.photo.size / UPLOAD_BYTES_PER_MS;
+  return request("/api/pins/", { method: "POST", form, timeout });
 }

@@ -119,7 +119,8 @@ function mapFailed() {
 }
 
 function registerServiceWorker() {
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  // The worker precaches the words of this language only (sw.js); its script is the same for every language.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register(`/sw.js?lang=${lang}`).catch(() => {});
 }
 
 // The aidant's structures: the located actors of the Métropole, the last one used preselected.

@@ -18,6 +18,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
   const outcomes = new Map(); // client_uuid → server outcome, filled by the queue
   let pin = null;
   let sending = false;
+  let photoReady = Promise.resolve();
 
   onSettled((outcome) => {
     outcomes.set(outcome.pin.client_uuid, outcome);
@@ -42,6 +43,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
 
   function start() {
     pin = { client_uuid: crypto.randomUUID(), theme: null, kind: null, photo: null };
+    photoReady = Promise.resolve();
     $("#pin-text").value = "";
     $("#pin-photo").value = "";
     $("#photo-name").textContent = "";
@@ -125,11 +127,20 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
   }));
 
   // --- a few words -------------------------------------------------------------------------------------
-  $("#pin-photo").addEventListener("change", async (e) => {
+  // Shrinking a camera photo takes a second or more on a slow phone: "send" waits for it (photoReady), never
+  // sending the pin without the photo the resident chose.
+  $("#pin-photo").addEventListener("change", (e) => {
     const file = e.target.files[0];
-    pin.photo = file ? await shrink(file) : null;
-    pin.photoName = file ? "photo.jpg" : null;
-    $("#photo-name").textContent = file ? t("words.photo_ready") : "";
+    const target = pin;
+    target.photo = null;
+    target.photoName = null;
+    $("#photo-name").textContent = "";
+    photoReady = (file ? shrink(file) : Promise.resolve(null)).then((photo) => {
+      if (target !== pin) return; // a new pin was started meanwhile
+      target.photo = photo;
+      target.photoName = photo ? "photo.jpg" : null;
+      $("#photo-name").textContent = photo ? t("words.photo_ready") : "";
+    });
   });
 
   function readWords() {
@@ -173,11 +184,29 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
       const problem = readWords();
       $("#words-error").textContent = problem;
       if (problem) return aidant && $("#consent").focus();
-      if (await showSimilar()) return;
-      return submit();
+      const button = e.target.closest("[data-action]");
+      if (await busy(button, showSimilar)) return;
+      return busy(button, submit);
     }
-    if (action === "send-anyway") return submit();
+    if (action === "send-anyway") return busy(e.target.closest("[data-action]"), submit);
   });
+
+  // While the similar pins or the server are awaited (seconds on a slow network), the button says so, in the
+  // resident's language, and a second tap does nothing.
+  async function busy(button, work) {
+    const words = button.querySelector("[data-i18n]");
+    const key = words.dataset.i18n;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    relabel(button, "nav.sending");
+    try {
+      return await work();
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      relabel(button, key);
+    }
+  }
 
   // --- similar first -----------------------------------------------------------------------------------
   // Twins nearby to support instead, and the cluster of the same need anywhere in the Métropole: the step
@@ -265,6 +294,7 @@ export function setupFlow({ map, sheet, addButton, centrePin, toast }) {
     if (sending) return;
     sending = true;
     try {
+      await photoReady;
       const record = { ...pin };
       delete record.lngLat;
       delete record.place;

@@ -37,6 +37,8 @@ export async function setLanguage(code) {
   const response = await fetch(`/static/frontend/i18n/${lang}.json`);
   strings = await response.json();
   localStorage.setItem(LANG_KEY, lang);
+  // The server writes the page's first words in this language next time (frontend/words.py, Django's cookie).
+  document.cookie = `django_language=${lang === "zh" ? "zh-hans" : lang}; path=/; max-age=31536000; samesite=lax`;
   const html = document.documentElement;
   html.lang = lang;
   html.dir = RTL.has(lang) ? "rtl" : "ltr";
