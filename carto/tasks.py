@@ -65,7 +65,8 @@ recluster = app.task(name="carto.recluster", queue=REBUILD_QUEUE, queueing_lock=
 if settings.CARTO_RECLUSTER_CRON:
     app.periodic(cron=settings.CARTO_RECLUSTER_CRON, periodic_id="recluster")(recluster)
 
-# Visible pins, from the planner's estimate (free at any size); a table never analysed is counted.
+# Pins (hidden ones too: close enough for a size limit), from the planner's estimate (free at any size); a table
+# never analysed is counted.
 _PINS_SQL = (
     "SELECT CASE WHEN reltuples < 0 THEN (SELECT count(*) FROM carto_pin) ELSE reltuples::bigint END"
     " FROM pg_class WHERE oid = 'carto_pin'::regclass"
@@ -84,9 +85,8 @@ def recluster_soon() -> bool:
     if pins > settings.CARTO_RECLUSTER_AUTO_MAX_PINS:
         return False
     try:
-        with (
-            transaction.atomic()
-        ):  # a savepoint inside a caller's transaction: a refused defer leaves it usable
+        # A savepoint inside a caller's transaction: a refused defer leaves that transaction usable.
+        with transaction.atomic():
             recluster.configure(schedule_in={"seconds": after}).defer()
     except AlreadyEnqueued:
         return False
@@ -99,7 +99,7 @@ def recluster_soon() -> bool:
 # but a rebuild (minutes at scale): a lost one is redone by the next pin or night.
 _LOST_JOBS_SQL = """
 SELECT j.id FROM procrastinate_jobs j
-WHERE j.status = 'doing' AND j.queue_name <> 'rebuild' AND NOT EXISTS (
+WHERE j.status = 'doing' AND j.queue_name <> %(rebuild)s AND NOT EXISTS (
   SELECT 1 FROM procrastinate_events e
   WHERE e.job_id = j.id AND e.type = 'started' AND e.at > now() - make_interval(secs => %(seconds)s))
 """
@@ -116,7 +116,7 @@ async def recover_stalled(context, timestamp: int) -> None:
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
         await manager.retry_job(job)
     lost = await context.app.connector.execute_query_all_async(
-        _LOST_JOBS_SQL, seconds=settings.CARTO_JOB_LOST_SECONDS
+        _LOST_JOBS_SQL, seconds=settings.CARTO_JOB_LOST_SECONDS, rebuild=REBUILD_QUEUE
     )
     for row in lost:  # a job put back just above is "todo" now: retrying it again changes nothing
         await manager.retry_job_by_id_async(row["id"], retry_at=timezone.now())
